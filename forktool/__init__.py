@@ -1,0 +1,1 @@
+"""Build, check and test this Django fork from its pinned upstream and patches."""

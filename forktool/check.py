@@ -1,0 +1,185 @@
+"""The fork's contract, checked: a clean series, no collisions, nothing vendored."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from forktool import fetch, patching
+from forktool.config import Repo
+from forktool.errors import ForkError
+from forktool.tree import populate
+
+REQUIRED_FIELDS = ("Description", "Author")
+# A run of this many consecutive non-blank lines that also stands in an upstream
+# file counts as copied text.
+RUN_LINES = 10
+# Runs with fewer letters and digits than this are boilerplate (brackets,
+# blank docstrings), not text anyone could copy.
+RUN_MIN_CHARS = 120
+# Whole-file copies shorter than this many non-blank lines are too small to say.
+MIN_COPY_LINES = 4
+SKIPPED_REPO_PARTS = {".git", "build", ".tox", "__pycache__", ".pytest_cache", "dist"}
+TEXT_SUFFIXES = {
+    ".py", ".txt", ".rst", ".html", ".js", ".css", ".cfg", ".toml", ".ini",
+    ".json", ".po", ".xml", ".sh", ".md", ".in", ".yml", ".yaml", ".patch", "",
+}  # fmt: skip
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _significant(text: str) -> list[str]:
+    return [n for n in (_norm(line) for line in text.split("\n")) if n]
+
+
+def _windows(lines: list[str]):
+    for i in range(len(lines) - RUN_LINES + 1):
+        window = lines[i : i + RUN_LINES]
+        if sum(ch.isalnum() for line in window for ch in line) < RUN_MIN_CHARS:
+            continue
+        yield i, hashlib.blake2b("\n".join(window).encode(), digest_size=12).digest()
+
+
+class UpstreamIndex:
+    """Whole-file and line-run fingerprints of every text file of the sdist."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.paths = set(files)
+        self.whole: dict[bytes, str] = {}
+        self.runs: dict[bytes, str] = {}
+        for path, data in files.items():
+            if Path(path).suffix not in TEXT_SUFFIXES:
+                continue
+            try:
+                lines = _significant(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                continue
+            if len(lines) >= MIN_COPY_LINES:
+                key = hashlib.blake2b("\n".join(lines).encode()).digest()
+                self.whole.setdefault(key, path)
+            for _, digest in _windows(lines):
+                self.runs.setdefault(digest, path)
+
+    def copied_file(self, text: str) -> str | None:
+        lines = _significant(text)
+        if len(lines) < MIN_COPY_LINES:
+            return None
+        return self.whole.get(hashlib.blake2b("\n".join(lines).encode()).digest())
+
+    def copied_run(self, lines: list[str]) -> tuple[int, str] | None:
+        significant = [n for n in (_norm(line) for line in lines) if n]
+        for index, digest in _windows(significant):
+            if digest in self.runs:
+                return index, self.runs[digest]
+        return None
+
+
+def repo_files(repo: Repo) -> list[Path]:
+    """The files of the checkout: tracked and untracked-but-not-ignored."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=repo.root, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        names = sorted({n for n in out.decode().split("\0") if n})
+        return [repo.root / n for n in names if (repo.root / n).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        return sorted(
+            p
+            for p in repo.root.rglob("*")
+            if p.is_file()
+            and not SKIPPED_REPO_PARTS.intersection(p.relative_to(repo.root).parts)
+        )
+
+
+def check_headers(patch: patching.Patch) -> list[str]:
+    problems = []
+    fields = {
+        m.group(1)
+        for m in re.finditer(r"^([A-Za-z-]+):", patch.header, flags=re.MULTILINE)
+    }
+    for name in REQUIRED_FIELDS:
+        if name not in fields:
+            problems.append(f"{patch.name}: header has no '{name}:' field")
+    if not patch.files:
+        problems.append(f"{patch.name}: contains no diff")
+    return problems
+
+
+def check_series(repo: Repo) -> list[str]:
+    problems = []
+    names = patching.read_series(repo.series_file)
+    seen = set()
+    for name in names:
+        if name in seen:
+            problems.append(f"patches/series lists {name} more than once")
+        seen.add(name)
+        if not (repo.patches_dir / name).is_file():
+            problems.append(f"patches/series lists {name}, which does not exist")
+    for path in sorted(repo.patches_dir.rglob("*.patch")):
+        name = path.relative_to(repo.patches_dir).as_posix()
+        if name not in seen:
+            problems.append(f"{name} is not listed in patches/series")
+    return problems
+
+
+def check_vendoring(repo: Repo, index: UpstreamIndex) -> list[str]:
+    problems = []
+    for path in repo_files(repo):
+        rel = path.relative_to(repo.root).as_posix()
+        if path.suffix not in TEXT_SUFFIXES:
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if rel.startswith("patches/") and rel.endswith(".patch"):
+            patch = patching.parse(rel, text)
+            for fp in patch.files:
+                for hunk in fp.hunks:
+                    hit = index.copied_run(hunk.added())
+                    if hit:
+                        problems.append(
+                            f"{rel}: {fp.path} {hunk.header.strip()} adds "
+                            f"{RUN_LINES}+ lines that stand verbatim in upstream "
+                            f"{hit[1]}"
+                        )
+            continue
+        source = index.copied_file(text)
+        if source:
+            problems.append(f"{rel} is a copy of upstream {source}")
+            continue
+        hit = index.copied_run(text.split("\n"))
+        if hit:
+            problems.append(
+                f"{rel}: {RUN_LINES}+ lines from significant line {hit[0] + 1} stand "
+                f"verbatim in upstream {hit[1]}"
+            )
+    return problems
+
+
+def run_checks(repo: Repo) -> list[str]:
+    """Return every problem found (an empty list means the fork is sound)."""
+    problems = check_series(repo)
+    if problems:
+        return problems
+    for name in patching.read_series(repo.series_file):
+        problems += check_headers(patching.load(repo.patches_dir, name))
+    with tempfile.TemporaryDirectory(prefix="forktool-check-") as tmp:
+        try:
+            created = populate(repo, Path(tmp), quiet=True)
+        except ForkError as exc:
+            return problems + [str(exc)]
+    for name, paths in created.items():
+        for path in paths:
+            problems.append(
+                f"{name}: creates {path}; new files belong in the overlay folders"
+            )
+    sdist = fetch.fetch(repo.upstream())
+    problems += check_vendoring(repo, UpstreamIndex(fetch.read_members(sdist)))
+    return problems

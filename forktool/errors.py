@@ -1,0 +1,2 @@
+class ForkError(Exception):
+    """An error the user can act on; printed as one line, without a traceback."""

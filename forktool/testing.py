@@ -1,0 +1,224 @@
+"""Run Django's own test suite against the patched tree, judged by a known list.
+
+The tree is installed (not put on a path) into a virtual environment under
+build/, then tests/runtests.py runs from the tree. Failures are compared with
+known-failures/<database>.txt: anything not listed fails the run, and so does a
+listed test that now passes, so the list can only shrink.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forktool.config import Repo
+from forktool.errors import ForkError
+from forktool.progress import step
+from forktool.tree import overlay_files, rebuild
+
+START_RE = re.compile(r"^(?P<name>\w+) \((?P<where>[\w.]+)\)")
+STATUS_RE = re.compile(
+    r" \.\.\. (?P<status>ok|FAIL|ERROR|skipped|expected failure|unexpected success)"
+)
+SUMMARY_RE = re.compile(
+    r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\w+) \((?P<where>[\w.]+)\)"
+)
+VERBOSITY_ARGS = ("-v", "--verbosity")
+
+
+def test_id(name: str, where: str) -> str:
+    """unittest's description of a test as a dotted id, on any Python version."""
+    return where if where.endswith("." + name) else f"{where}.{name}"
+
+
+@dataclass
+class Outcome:
+    status: dict[str, str] = field(default_factory=dict)  # id -> last status
+    failed: set[str] = field(default_factory=set)
+    summary: str = ""
+
+    def feed(self, line: str, pending: list[str]) -> None:
+        start = START_RE.match(line)
+        if start:
+            pending[:] = [test_id(start["name"], start["where"])]
+        status = STATUS_RE.search(line)
+        if status and pending:
+            value = status["status"]
+            self.status[pending[0]] = value
+            if value in ("FAIL", "ERROR", "unexpected success"):
+                self.failed.add(pending[0])
+            pending.clear()
+        summary = SUMMARY_RE.match(line)
+        if summary:
+            self.failed.add(test_id(summary["name"], summary["where"]))
+        if line.startswith(("OK", "FAILED (")) and "(" in line or line == "OK":
+            self.summary = line
+
+    def count(self, *values: str) -> int:
+        return sum(1 for v in self.status.values() if v in values)
+
+
+def parse_output(lines: list[str]) -> Outcome:
+    outcome, pending = Outcome(), []
+    for line in lines:
+        outcome.feed(line.rstrip("\n"), pending)
+    return outcome
+
+
+def read_known(path: Path) -> dict[str, str]:
+    """Map each listed test id to its reason; every entry must give one."""
+    known: dict[str, str] = {}
+    if not path.exists():
+        return known
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        test, _, reason = line.partition("#")
+        test, reason = test.strip(), reason.strip()
+        if not reason or " " in test:
+            raise ForkError(
+                f"{path.name}:{number}: write each entry as '<test id>  # <reason>'"
+            )
+        known[test] = reason
+    return known
+
+
+def fingerprint(repo: Repo) -> str:
+    """A digest of everything that goes into the tree, to skip needless rebuilds."""
+    digest = hashlib.sha256()
+    inputs = [repo.root / "upstream.toml", *sorted(repo.patches_dir.rglob("*"))]
+    inputs += [repo.root / rel for rel in overlay_files(repo)]
+    inputs += sorted((repo.root / "forktool").glob("*.py"))
+    for path in inputs:
+        if path.is_file():
+            digest.update(path.relative_to(repo.root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _pip(python: Path, *args: str) -> None:
+    cmd = [str(python), "-m", "pip", "--disable-pip-version-check", *args]
+    proc = subprocess.run(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:])
+        raise ForkError(f"pip {' '.join(args[:2])} failed in {python.parent.parent}")
+
+
+def prepare(repo: Repo, python: str, requirements: list[Path]) -> tuple[Path, Path]:
+    """Build the tree and a venv where it is the installed Django, or reuse both."""
+    version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    venv = repo.build_dir / f"venv-py{version}"
+    tree = repo.build_dir / "tree"
+    vpython = venv / "bin" / "python"
+    marker = venv / ".forktool-installed"
+    wanted = fingerprint(repo) + "".join(
+        hashlib.sha256(r.read_bytes()).hexdigest() for r in requirements
+    )
+    if vpython.exists() and marker.exists() and tree.is_dir():
+        if marker.read_text() == wanted:
+            step(f"Tree and {venv.name} are up to date")
+            return vpython, tree
+    step("Building the patched tree in build/tree")
+    rebuild(repo, tree)
+    if not vpython.exists():
+        step(f"Creating {venv.relative_to(repo.root)} with Python {version}")
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        _pip(vpython, "install", "--upgrade", "pip", "setuptools", "wheel")
+    for req in requirements:
+        step(f"Installing {req.relative_to(repo.root)}")
+        _pip(vpython, "install", "-r", str(req))
+    step("Installing the patched Django into the venv")
+    _pip(
+        vpython,
+        "install",
+        "--no-deps",
+        "--force-reinstall",
+        "--no-build-isolation",
+        str(tree),
+    )
+    marker.write_text(wanted)
+    return vpython, tree
+
+
+def run_suite(
+    repo: Repo,
+    args: list[str],
+    *,
+    database: str = "sqlite",
+    python: str = sys.executable,
+    settings: str | None = None,
+    requirements: list[Path] | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
+    reqs = requirements or [repo.root / "requirements" / "tests.txt"]
+    vpython, tree = prepare(repo, python, reqs)
+    known_file = repo.root / "known-failures" / f"{database}.txt"
+    known = read_known(known_file)
+    cmd = [str(vpython), "runtests.py", *args]
+    if not any(a.split("=")[0] in VERBOSITY_ARGS for a in args):
+        cmd.insert(2, "--verbosity=2")  # per-test lines, to see listed tests pass
+    if settings and not any(a.startswith("--settings") for a in args):
+        cmd.insert(2, f"--settings={settings}")
+    log = repo.build_dir / f"test-{database}.log"
+    step(f"Running {' '.join(cmd[1:])} (full log: {log.relative_to(repo.root)})")
+    started = time.monotonic()
+    outcome, pending, shown = Outcome(), [], 0
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=tree / "tests", stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace", env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            before = len(outcome.status)
+            outcome.feed(line.rstrip("\n"), pending)
+            # Per-test lines are only in the log; everything else is shown.
+            if len(outcome.status) == before and not START_RE.match(line):
+                sys.stdout.write(line)
+            elif len(outcome.status) // 1000 > shown:
+                shown = len(outcome.status) // 1000
+                print(f"  ... {shown * 1000} tests run", flush=True)
+        code = proc.wait()
+    minutes = (time.monotonic() - started) / 60
+    return judge(outcome, known, known_file.name, code, minutes)
+
+
+def judge(
+    outcome: Outcome, known: dict[str, str], listname: str, code: int, minutes: float
+) -> int:
+    unexpected = sorted(t for t in outcome.failed if t not in known)
+    expected = sorted(t for t in outcome.failed if t in known)
+    fixed = sorted(
+        t for t in known if outcome.status.get(t) == "ok" and t not in outcome.failed
+    )
+    print(
+        f"\nforktool: runner said {outcome.summary or 'nothing'} in {minutes:.1f} min"
+    )
+    if expected:
+        print(f"{len(expected)} listed failures in {listname} failed as expected")
+    for t in unexpected:
+        print(f"UNEXPECTED FAILURE: {t}")
+    for t in fixed:
+        print(f"NOW PASSES (remove it from {listname}): {t}")
+    passed = outcome.count("ok", "expected failure")
+    skipped = outcome.count("skipped")
+    failed = len(unexpected) + len(fixed)
+    crashed = code != 0 and not outcome.failed
+    if crashed:
+        print(f"the test runner exited with {code} without reporting a failure")
+        failed += 1
+    print(f"suite: {passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0

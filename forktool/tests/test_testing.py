@@ -1,0 +1,96 @@
+import pytest
+
+from forktool.errors import ForkError
+from forktool.testing import judge, parse_output, read_known
+
+PY311_OUTPUT = """\
+Creating test database for alias 'default'...
+test_ok (app.tests.T.test_ok) ... ok
+test_doc (app.tests.T.test_doc)
+A docstring line. ... ok
+test_bad (app.tests.T.test_bad) ... FAIL
+test_err (app.tests.T.test_err) ... ERROR
+test_skip (app.tests.T.test_skip) ... skipped 'no db'
+test_xfail (app.tests.T.test_xfail) ... expected failure
+======================================================================
+FAIL: test_bad (app.tests.T.test_bad)
+----------------------------------------------------------------------
+ERROR: test_err (app.tests.T.test_err)
+======================================================================
+ERROR: setUpClass (app.tests.U)
+Ran 6 tests in 0.1s
+
+FAILED (failures=1, errors=2, skipped=1, expected failures=1)
+"""
+
+
+def test_parse_python311_style():
+    outcome = parse_output(PY311_OUTPUT.splitlines())
+    assert outcome.status["app.tests.T.test_ok"] == "ok"
+    assert outcome.status["app.tests.T.test_doc"] == "ok"
+    assert outcome.status["app.tests.T.test_skip"] == "skipped"
+    assert outcome.failed == {
+        "app.tests.T.test_bad", "app.tests.T.test_err", "app.tests.U.setUpClass"
+    }  # fmt: skip
+    assert outcome.summary.startswith("FAILED (failures=1")
+
+
+def test_parse_python310_style():
+    outcome = parse_output(
+        ["test_ok (app.tests.T) ... ok", "test_bad (app.tests.T) ... FAIL",
+         "FAIL: test_bad (app.tests.T)"]
+    )  # fmt: skip
+    assert outcome.status == {
+        "app.tests.T.test_ok": "ok",
+        "app.tests.T.test_bad": "FAIL",
+    }
+    assert outcome.failed == {"app.tests.T.test_bad"}
+
+
+def test_known_failures_need_a_reason(tmp_path):
+    path = tmp_path / "sqlite.txt"
+    path.write_text("# header\napp.tests.T.test_bad  # Python 3.11 changed it\n")
+    assert read_known(path) == {"app.tests.T.test_bad": "Python 3.11 changed it"}
+    path.write_text("app.tests.T.test_bad\n")
+    with pytest.raises(ForkError, match="sqlite.txt:1"):
+        read_known(path)
+
+
+def test_judge(capsys):
+    outcome = parse_output(PY311_OUTPUT.splitlines())
+    known = {
+        "app.tests.T.test_bad": "r",
+        "app.tests.T.test_err": "r",
+        "app.tests.U.setUpClass": "r",
+    }
+    assert judge(outcome, known, "sqlite.txt", 1, 0.1) == 0
+    assert "suite: 3 passed, 0 failed, 1 skipped" in capsys.readouterr().out
+
+
+def test_judge_fails_on_unlisted_failure(capsys):
+    outcome = parse_output(PY311_OUTPUT.splitlines())
+    known = {"app.tests.T.test_bad": "r", "app.tests.U.setUpClass": "r"}
+    assert judge(outcome, known, "sqlite.txt", 1, 0.1) == 1
+    out = capsys.readouterr().out
+    assert "UNEXPECTED FAILURE: app.tests.T.test_err" in out
+    assert "suite: 3 passed, 1 failed, 1 skipped" in out
+
+
+def test_judge_fails_when_a_listed_test_passes(capsys):
+    outcome = parse_output(PY311_OUTPUT.splitlines())
+    known = {
+        "app.tests.T.test_bad": "r",
+        "app.tests.T.test_err": "r",
+        "app.tests.U.setUpClass": "r",
+        "app.tests.T.test_ok": "was broken",
+    }
+    assert judge(outcome, known, "sqlite.txt", 1, 0.1) == 1
+    assert "NOW PASSES (remove it from sqlite.txt): app.tests.T.test_ok" in (
+        capsys.readouterr().out
+    )
+
+
+def test_judge_fails_when_the_runner_crashes(capsys):
+    outcome = parse_output(["Traceback (most recent call last):", "ImportError: x"])
+    assert judge(outcome, {}, "sqlite.txt", 1, 0.1) == 1
+    assert "exited with 1 without reporting a failure" in capsys.readouterr().out
