@@ -9,7 +9,6 @@ overlay folder is also called ``django``) is importable during the build.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,11 +30,9 @@ def _setuptools(hook: str, tree: Path, *args: object) -> str:
         f"result = build_meta.{hook}(*json.loads(sys.argv[1]))\n"
         "out.write(json.dumps(result))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [sys.executable, "-c", code, json.dumps(args)],
         cwd=tree,
-        env=env,
         stdout=subprocess.PIPE,
         text=True,
     )
