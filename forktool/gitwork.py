@@ -69,6 +69,11 @@ def edit(repo: Repo, work: Path) -> None:
     try:
         git(work, "init", "--quiet", "--initial-branch=fork")
         git(work, "config", "core.autocrlf", "false")
+        # What an editable install or a test run leaves in the work tree.
+        (work / ".git" / "info").mkdir(parents=True, exist_ok=True)
+        (work / ".git" / "info" / "exclude").write_text(
+            "*.egg-info/\n__pycache__/\n*.py[co]\n/build/\n/dist/\n"
+        )
         sdist = fetch.fetch(repo.upstream())
         step(f"Unpacking {sdist.name}")
         fetch.extract(sdist, work)
@@ -105,7 +110,7 @@ def _message(work: Path, commit: str) -> tuple[str, str]:
 def export(repo: Repo, work: Path) -> list[str]:
     """Rewrite patches/ and the overlay from the commits in ``work``."""
     work = work.resolve()
-    if git(work, "status", "--porcelain"):
+    if git(work, "status", "--porcelain", "--untracked-files=no"):
         raise ForkError(f"{work} has uncommitted changes; commit them first")
     base = git(work, "rev-parse", f"{BASE_TAG}^{{commit}}").strip()
     upstream_paths = set(
@@ -117,8 +122,11 @@ def export(repo: Repo, work: Path) -> list[str]:
         subject, body = _message(work, commit)
         changed = [
             p
-            for p in git(work, "diff", "--name-only", "-z", "--no-renames",
-                         f"{commit}^", commit).split("\0")  # fmt: skip
+            for p in git(
+                work, "diff", "--name-only", "-z", "--no-renames", f"{commit}^", commit
+            ).split(
+                "\0"
+            )  # fmt: skip
             if p
         ]
         touched = sorted(p for p in changed if p in upstream_paths)
