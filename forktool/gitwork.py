@@ -107,29 +107,26 @@ def _message(work: Path, commit: str) -> tuple[str, str]:
     return subject.strip(), body.strip("\n")
 
 
+def _names(work: Path, *args: str) -> set[str]:
+    """The paths a NUL-separated git listing (``-z``) prints."""
+    return {p for p in git(work, *args).split("\0") if p}
+
+
 def export(repo: Repo, work: Path) -> list[str]:
     """Rewrite patches/ and the overlay from the commits in ``work``."""
     work = work.resolve()
     if git(work, "status", "--porcelain", "--untracked-files=no"):
         raise ForkError(f"{work} has uncommitted changes; commit them first")
     base = git(work, "rev-parse", f"{BASE_TAG}^{{commit}}").strip()
-    upstream_paths = set(
-        git(work, "ls-tree", "-r", "-z", "--name-only", base).split("\0")
-    )
+    upstream_paths = _names(work, "ls-tree", "-r", "-z", "--name-only", base)
     commits = git(work, "rev-list", "--reverse", f"{base}..HEAD").split()
     patches: list[tuple[str, str]] = []
     for commit in commits:
         subject, body = _message(work, commit)
-        changed = [
-            p
-            for p in git(
-                work, "diff", "--name-only", "-z", "--no-renames", f"{commit}^", commit
-            ).split(
-                "\0"
-            )  # fmt: skip
-            if p
-        ]
-        touched = sorted(p for p in changed if p in upstream_paths)
+        changed = _names(
+            work, "diff", "--name-only", "-z", "--no-renames", f"{commit}^", commit
+        )
+        touched = sorted(changed & upstream_paths)
         if subject == OVERLAY_SUBJECT:
             if touched:
                 raise ForkError(
@@ -156,8 +153,8 @@ def export(repo: Repo, work: Path) -> list[str]:
             raise ForkError(f"two commits are named {subject}; squash them")
         patches.append((subject, f"{body}\n\n{diff}"))
 
-    final = set(git(work, "ls-tree", "-r", "-z", "--name-only", "HEAD").split("\0"))
-    added = sorted(p for p in final - upstream_paths if p)
+    final = _names(work, "ls-tree", "-r", "-z", "--name-only", "HEAD")
+    added = sorted(final - upstream_paths)
     outside = [p for p in added if p.split("/", 1)[0] not in OVERLAY_DIRS]
     if outside:
         raise ForkError(
