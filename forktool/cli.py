@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from forktool.config import find_repo
+from forktool.databases import DATABASES
 from forktool.errors import ForkError
 
 
@@ -51,7 +52,9 @@ def _export(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     from forktool.testing import run_suite
 
-    return run_suite(find_repo(), args.runtests_args, python=args.python)
+    return run_suite(
+        find_repo(), args.runtests_args, database=args.database, python=args.python
+    )
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -96,6 +99,14 @@ def parser() -> argparse.ArgumentParser:
         "--python",
         default=sys.executable,
         help="interpreter for the test venv (default: this one)",
+    )
+    s.add_argument(
+        "--database",
+        default="sqlite",
+        choices=sorted(DATABASES),
+        help="server to run the suite against (default: sqlite); postgresql "
+        "and mysql use tests/test_<database>.py, which reads POSTGRES_* or "
+        "MYSQL_* environment variables",
     )
     s.set_defaults(func=_test)
 

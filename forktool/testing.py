@@ -9,6 +9,7 @@ listed test that now passes, so the list can only shrink.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forktool import databases
 from forktool.config import Repo
 from forktool.errors import ForkError
 from forktool.progress import step
@@ -103,52 +105,76 @@ def fingerprint(repo: Repo) -> str:
     return digest.hexdigest()
 
 
-def _pip(python: Path, *args: str) -> None:
+def _pip(python: Path, *args: str, hint: str = "") -> None:
     cmd = [str(python), "-m", "pip", "--disable-pip-version-check", *args]
     proc = subprocess.run(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:])
-        raise ForkError(f"pip {' '.join(args[:2])} failed in {python.parent.parent}")
+        message = f"pip {' '.join(args[:2])} failed in {python.parent.parent}"
+        raise ForkError(f"{message}\n{hint}" if hint else message)
 
 
-def prepare(repo: Repo, python: str, requirements: list[Path]) -> tuple[Path, Path]:
-    """Build the tree and a venv where it is the installed Django, or reuse both."""
-    version = subprocess.run(
+def _python_version(python: str) -> str:
+    return subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
+
+
+def prepare(
+    repo: Repo, python: str, requirements: list[Path], build_hint: str = ""
+) -> tuple[Path, Path]:
+    """Build the tree and a venv where it is the installed Django, or reuse both.
+
+    A marker in the venv records the tree's fingerprint and the digest of each
+    requirements file installed, so that switching databases only installs
+    the missing driver, and only a changed patch or overlay rebuilds the tree.
+    """
+    version = _python_version(python)
     venv = repo.build_dir / f"venv-py{version}"
     tree = repo.build_dir / "tree"
     vpython = venv / "bin" / "python"
-    marker = venv / ".forktool-installed"
-    wanted = fingerprint(repo) + "".join(
-        hashlib.sha256(r.read_bytes()).hexdigest() for r in requirements
-    )
-    if vpython.exists() and marker.exists() and tree.is_dir():
-        if marker.read_text() == wanted:
-            step(f"Tree and {venv.name} are up to date")
-            return vpython, tree
-    step("Building the patched tree in build/tree")
-    rebuild(repo, tree)
+    marker = venv / ".forktool-installed.json"
+    state: dict[str, object] = {}
+    if vpython.exists() and marker.exists():
+        state = json.loads(marker.read_text())
+    installed = dict(state.get("requirements", {}))  # type: ignore[call-overload]
+    wanted_tree = fingerprint(repo)
+    todo = [
+        req
+        for req in requirements
+        if installed.get(req.name) != hashlib.sha256(req.read_bytes()).hexdigest()
+    ]
+    fresh_tree = state.get("tree") == wanted_tree and tree.is_dir()
+    if fresh_tree and not todo:
+        step(f"Tree and {venv.name} are up to date")
+        return vpython, tree
     if not vpython.exists():
         step(f"Creating {venv.relative_to(repo.root)} with Python {version}")
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
         _pip(vpython, "install", "--upgrade", "pip", "setuptools", "wheel")
-    for req in requirements:
+    for req in todo:
         step(f"Installing {req.relative_to(repo.root)}")
-        _pip(vpython, "install", "-r", str(req))
-    step("Installing the patched Django into the venv")
-    _pip(
-        vpython,
-        "install",
-        "--no-deps",
-        "--force-reinstall",
-        "--no-build-isolation",
-        str(tree),
-    )
-    marker.write_text(wanted)
+        _pip(vpython, "install", "-r", str(req), hint=build_hint)
+        installed[req.name] = hashlib.sha256(req.read_bytes()).hexdigest()
+        state["requirements"] = installed
+        marker.write_text(json.dumps(state, indent=1, sort_keys=True))
+    if not fresh_tree:
+        step("Building the patched tree in build/tree")
+        rebuild(repo, tree)
+        step("Installing the patched Django into the venv")
+        _pip(
+            vpython,
+            "install",
+            "--no-deps",
+            "--force-reinstall",
+            "--no-build-isolation",
+            str(tree),
+        )
+        state["tree"] = wanted_tree
+        marker.write_text(json.dumps(state, indent=1, sort_keys=True))
     return vpython, tree
 
 
@@ -158,19 +184,22 @@ def run_suite(
     *,
     database: str = "sqlite",
     python: str = sys.executable,
-    settings: str | None = None,
-    requirements: list[Path] | None = None,
     env: dict[str, str] | None = None,
 ) -> int:
-    reqs = requirements or [repo.root / "requirements" / "tests.txt"]
-    vpython, tree = prepare(repo, python, reqs)
+    db = databases.get(database)
+    databases.check_listening(db)
+    reqs = [repo.root / "requirements" / "tests.txt"]
+    if db.requirements:
+        reqs.append(repo.root / "requirements" / db.requirements)
+    vpython, tree = prepare(repo, python, reqs, db.build_hint)
+    databases.check_login(db, vpython, tree / "tests")
     known_file = repo.root / "known-failures" / f"{database}.txt"
     known = read_known(known_file)
     cmd = [str(vpython), "runtests.py", *args]
     if not any(a.split("=")[0] in VERBOSITY_ARGS for a in args):
         cmd.insert(2, "--verbosity=2")  # per-test lines, to see listed tests pass
-    if settings and not any(a.startswith("--settings") for a in args):
-        cmd.insert(2, f"--settings={settings}")
+    if db.settings and not any(a.startswith("--settings") for a in args):
+        cmd.insert(2, f"--settings={db.settings}")
     log = repo.build_dir / f"test-{database}.log"
     step(f"Running {' '.join(cmd[1:])} (full log: {log.relative_to(repo.root)})")
     started = time.monotonic()

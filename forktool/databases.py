@@ -1,0 +1,164 @@
+"""The database servers Django's suite can run against, and how to reach them.
+
+Each entry names the settings module (an overlay file in tests/), the pinned
+driver requirements, the environment variables the settings read, and what to
+tell the user when the server does not answer or the driver does not build.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from forktool.errors import ForkError
+
+# Connects with the driver, as the settings module configures it, to the
+# server's maintenance database; prints the driver's error on one line.
+# Runs in the test venv with tests/ as the working directory.
+PROBE = """\
+import importlib, sys
+db = importlib.import_module(sys.argv[1]).DATABASES["default"]
+try:
+    if sys.argv[2] == "postgresql":
+        import psycopg2
+        psycopg2.connect(
+            host=db["HOST"], port=db["PORT"], user=db["USER"],
+            password=db["PASSWORD"], dbname="postgres", connect_timeout=5,
+        ).close()
+    else:
+        import MySQLdb
+        conn = MySQLdb.connect(
+            host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
+            password=db["PASSWORD"], connect_timeout=5,
+        )
+        cursor = conn.cursor()
+        cursor.execute("SELECT COUNT(*) FROM mysql.time_zone_name")
+        if not cursor.fetchone()[0]:
+            print("WARNING: the server has no time zone definitions, so time "
+                  "zone conversions return NULL and some tests fail. Load "
+                  "them, as root, with: mariadb-tzinfo-to-sql "
+                  "/usr/share/zoneinfo | mariadb -u root mysql")
+        conn.close()
+except Exception as exc:
+    print(" ".join(str(exc).split()) or type(exc).__name__)
+    sys.exit(3)
+"""
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str  # the --database value, and the known-failures file's stem
+    label: str
+    settings: str | None  # tests/<settings>.py; None: runtests' default
+    requirements: str | None  # requirements/<file>, the pinned driver
+    host_var: str = ""
+    port_var: str = ""
+    user_vars: str = ""
+    default_port: int = 0
+    start_hint: str = ""
+    build_hint: str = ""
+
+    def address(self) -> tuple[str, int]:
+        host = os.environ.get(self.host_var, "127.0.0.1")
+        return host, int(os.environ.get(self.port_var, self.default_port))
+
+
+def _postgresql_start() -> str:
+    """The start command for the PostgreSQL cluster that Debian's packages made."""
+    versions = sorted(
+        (p.name for p in Path("/etc/postgresql").glob("*") if p.name.isdigit()),
+        key=int,
+    )
+    version = versions[-1] if versions else "<version>"
+    return f"pg_ctlcluster --skip-systemctl-redirect {version} main start"
+
+
+DATABASES = {
+    "sqlite": Database("sqlite", "SQLite", None, None),
+    "postgresql": Database(
+        "postgresql",
+        "PostgreSQL",
+        "test_postgresql",
+        "postgresql.txt",
+        host_var="POSTGRES_HOST",
+        port_var="POSTGRES_PORT",
+        user_vars="POSTGRES_USER/POSTGRES_PASSWORD",
+        default_port=5432,
+    ),
+    "mysql": Database(
+        "mysql",
+        "MariaDB/MySQL",
+        "test_mysql",
+        "mysql.txt",
+        host_var="MYSQL_HOST",
+        port_var="MYSQL_PORT",
+        user_vars="MYSQL_USER/MYSQL_PASSWORD",
+        default_port=3306,
+        start_hint=(
+            "start-stop-daemon --start --oknodo --background "
+            "--exec /usr/sbin/mariadbd"
+        ),
+        build_hint=(
+            "mysqlclient compiles against the MariaDB client library: "
+            "install it first (Debian: apt-get install libmariadb-dev pkg-config)"
+        ),
+    ),
+}
+
+
+def get(name: str) -> Database:
+    try:
+        return DATABASES[name]
+    except KeyError:
+        choices = ", ".join(DATABASES)
+        raise ForkError(f"unknown database {name!r} (choose from {choices})")
+
+
+def start_hint(db: Database) -> str:
+    if db.name == "postgresql":
+        return _postgresql_start()
+    return db.start_hint
+
+
+def _down(db: Database, host: str, port: int, why: str) -> ForkError:
+    return ForkError(
+        f"the {db.label} server at {host}:{port} does not answer ({why}).\n"
+        f"Start it, as root, with: {start_hint(db)}\n"
+        f"(or point {db.host_var}/{db.port_var} at a running server)"
+    )
+
+
+def check_listening(db: Database, timeout: float = 3.0) -> None:
+    """Fail early, before any build, when nothing listens on the server's port."""
+    if db.settings is None:
+        return
+    host, port = db.address()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise _down(db, host, port, exc.strerror or str(exc)) from None
+
+
+def check_login(db: Database, python: Path, tests_dir: Path) -> None:
+    """Log in with the venv's driver and the settings module's credentials."""
+    if db.settings is None:
+        return
+    proc = subprocess.run(
+        [str(python), "-c", PROBE, db.settings, db.name],
+        cwd=tests_dir, capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        host, port = db.address()
+        lines = (proc.stdout or proc.stderr).strip().splitlines()
+        raise ForkError(
+            f"could not log in to the {db.label} server at {host}:{port}: "
+            f"{lines[-1] if lines else 'no answer'}\n"
+            f"Check the credentials in {db.user_vars} (see tests/{db.settings}.py)"
+        )
+    for line in proc.stdout.splitlines():
+        print(f"forktool: {line}", file=sys.stderr)

@@ -1,0 +1,45 @@
+# Settings for running Django's test suite against MariaDB (or MySQL) with
+# mysqlclient:
+#
+#     python -m forktool test --database mysql [app ...]
+#
+# or, inside the built tree, ./runtests.py --settings=test_mysql.
+# The server defaults match a local MariaDB whose root user has no password;
+# MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE
+# override them. The test runner creates (and drops) its own databases,
+# test_<name> and, with --parallel, numbered clones made with mysqldump.
+import os
+
+
+def _database(name):
+    return {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": name,
+        "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("MYSQL_PORT", "3306"),
+        "USER": os.environ.get("MYSQL_USER", "root"),
+        "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
+        # The server's default character set may be latin1. Django 4.0's
+        # backend talks utf8 (MariaDB's utf8mb3), and its tests name utf8
+        # collations, so the test databases are created with that charset.
+        "TEST": {"CHARSET": "utf8", "COLLATION": "utf8_general_ci"},
+    }
+
+
+_name = os.environ.get("MYSQL_DATABASE", "asyncorm")
+
+# The suite needs two aliases: "other" is the second database of the
+# multiple-database tests, so it must be a distinct database on the server.
+DATABASES = {
+    "default": _database(_name),
+    "other": _database(_name + "_other"),
+}
+
+SECRET_KEY = "asyncorm-tests-mysql"
+
+# The cheapest hasher keeps the many user-creating tests fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+USE_TZ = False
