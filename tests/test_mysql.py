@@ -19,10 +19,12 @@ def _database(name):
         "PORT": os.environ.get("MYSQL_PORT", "3306"),
         "USER": os.environ.get("MYSQL_USER", "root"),
         "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
-        # The server's default character set may be latin1. Django 4.0's
-        # backend talks utf8 (MariaDB's utf8mb3), and its tests name utf8
-        # collations, so the test databases are created with that charset.
-        "TEST": {"CHARSET": "utf8", "COLLATION": "utf8_general_ci"},
+        # utf8mb4 for the connection and the test databases: the server's
+        # default may be latin1, and MariaDB's JSON functions compare keys and
+        # values correctly only outside utf8mb3 (several JSONField lookups
+        # return wrong rows on a utf8mb3 database).
+        "OPTIONS": {"charset": "utf8mb4"},
+        "TEST": {"CHARSET": "utf8mb4"},
     }
 
 
