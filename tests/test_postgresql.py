@@ -30,7 +30,8 @@ DATABASES = {
     "other": _database(_name + "_other"),
 }
 
-SECRET_KEY = "asyncorm-tests-postgresql"
+# Some tests (admin_scripts, utils_tests.test_crypto) expect this exact key.
+SECRET_KEY = "django_tests_secret_key"
 
 # The cheapest hasher keeps the many user-creating tests fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
