@@ -41,9 +41,7 @@ class AsyncIteratorPrefetchTest(PrefetchTestData, AsyncQueryCountMixin, TestCase
             authors = [author async for author in qs.aiterator(chunk_size=2)]
         self.assertEqual(authors, self.authors)
         async with self.assertNumQueriesAsync(0):
-            self.assertEqual(
-                [len(author.books.all()) for author in authors], [2] * 5
-            )
+            self.assertEqual([len(author.books.all()) for author in authors], [2] * 5)
 
     async def test_aiterator_prefetch_chunk_done_before_yield(self):
         # Each object is handed out with its relations already loaded.
@@ -75,9 +73,7 @@ class IteratorPrefetchTest(PrefetchTestData, TestCase):
             authors = list(qs.iterator(chunk_size=2))
         self.assertEqual(authors, self.authors)
         with self.assertNumQueries(0):
-            self.assertEqual(
-                [len(author.books.all()) for author in authors], [2] * 5
-            )
+            self.assertEqual([len(author.books.all()) for author in authors], [2] * 5)
 
     def test_iterator_prefetch_before_yield(self):
         qs = Author.objects.order_by("pk").prefetch_related("books")
@@ -122,9 +118,7 @@ class IteratorPrefetchTest(PrefetchTestData, TestCase):
                     qs.iterator(chunk_size=size)
 
 
-class AsyncPrefetchRelatedObjectsTest(
-    PrefetchTestData, AsyncQueryCountMixin, TestCase
-):
+class AsyncPrefetchRelatedObjectsTest(PrefetchTestData, AsyncQueryCountMixin, TestCase):
     async def test_aprefetch_related_objects(self):
         authors = [author async for author in Author.objects.order_by("pk")]
         async with self.assertNumQueriesAsync(1):
@@ -153,4 +147,3 @@ class AsyncPrefetchRelatedObjectsTest(
         )
         with self.assertRaisesMessage(AttributeError, msg):
             await aprefetch_related_objects(authors, "nothing")
-

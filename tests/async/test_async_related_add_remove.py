@@ -1,4 +1,5 @@
 from django.contrib.contenttypes.models import ContentType
+from django.db.models.signals import post_save
 from django.test import SimpleTestCase, TestCase
 
 from .helpers import AsyncQueryCountMixin
@@ -19,7 +20,9 @@ class AsyncReverseForeignKeyChangesTest(AsyncQueryCountMixin, TestCase):
         async with self.assertNumQueriesAsync(1):
             await self.ann.books.aadd(self.book)
         self.assertEqual(self.book.author_id, self.ann.pk)
-        self.assertEqual((await Book.objects.aget(pk=self.book.pk)).author_id, self.ann.pk)
+        self.assertEqual(
+            (await Book.objects.aget(pk=self.book.pk)).author_id, self.ann.pk
+        )
 
     async def test_aadd_bulk_false(self):
         # bulk=False saves each object, so an unsaved one can be added.
@@ -87,6 +90,26 @@ class AsyncReverseForeignKeyChangesTest(AsyncQueryCountMixin, TestCase):
         self.assertEqual([n async for n in self.ann.notes.all()], [self.note2])
         self.assertIsNone((await Note.objects.aget(pk=self.note1.pk)).author_id)
 
+    async def test_aset_clear_bulk_false(self):
+        saved = []
+
+        def record(sender, instance, **kwargs):
+            saved.append((instance.pk, instance.author_id))
+
+        post_save.connect(record, sender=Note)
+        self.addCleanup(post_save.disconnect, record, sender=Note)
+        await self.ann.notes.aset([self.note2], clear=True, bulk=False)
+        # Both notes are detached one by one, then note2 is attached again;
+        # without clear=True only note1 would be saved.
+        self.assertCountEqual(
+            saved,
+            [
+                (self.note1.pk, None),
+                (self.note2.pk, None),
+                (self.note2.pk, self.ann.pk),
+            ],
+        )
+
     async def test_aset_queryset(self):
         await self.ann.notes.aset(Note.objects.filter(text="loose"))
         self.assertEqual([n async for n in self.ann.notes.all()], [self.loose])
@@ -148,10 +171,7 @@ class AsyncManyToManyChangesTest(TestCase):
             self.article, self.other, through_defaults={"weight": 4}
         )
         self.assertEqual(
-            [
-                link.weight
-                async for link in Tagging.objects.filter(tag=self.django)
-            ],
+            [link.weight async for link in Tagging.objects.filter(tag=self.django)],
             [4, 4],
         )
 
@@ -167,9 +187,7 @@ class AsyncManyToManyChangesTest(TestCase):
 
     async def test_reverse_aremove(self):
         await self.python.articles.aremove(self.other)
-        self.assertEqual(
-            [a async for a in self.python.articles.all()], [self.article]
-        )
+        self.assertEqual([a async for a in self.python.articles.all()], [self.article])
 
     async def test_forward_aclear(self):
         await self.article.tags.aadd(self.orm)
