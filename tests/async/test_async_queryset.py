@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 
 from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Max, Q, Sum, async_bridge
 from django.db.models.query import ModelIterable, QuerySet
 from django.test import TestCase, skipUnlessDBFeature
@@ -193,13 +193,6 @@ class AsyncQuerySetTest(AsyncQueryCountMixin, TestCase):
         msg = "Chunk size must be strictly positive."
         with self.assertRaisesMessage(ValueError, msg):
             async for _ in SimpleModel.objects.aiterator(chunk_size=-5):
-                pass
-
-    async def test_aiterator_prefetch_related(self):
-        msg = "Using QuerySet.aiterator() after prefetch_related() is not supported."
-        qs = Author.objects.prefetch_related("books")
-        with self.assertRaisesMessage(NotSupportedError, msg):
-            async for _ in qs.aiterator():
                 pass
 
     async def test_acount(self):
