@@ -28,11 +28,11 @@ class Sizes:
 
 
 FULL = Sizes(
-    repeat=7,
-    calls=200,
-    loops=10,
+    repeat=5,
+    calls=100,
+    loops=5,
     table_rows=1000,
-    queries=300,
+    queries=200,
     levels=(1, 10, 50),
     delay=0.002,
     memory_rows=100_000,
@@ -62,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help="every scenario once, at small sizes (a smoke test, for CI); "
-        "skips the upstream contender unless its venv is already built",
+        "skips the upstream contenders unless their venv is built or they "
+        "are named with --contender",
     )
     p.add_argument(
         "--database",
@@ -77,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
         help="run this contender only (repeatable; default: all)",
     )
     p.add_argument(
-        "--repeat", type=int, help="samples per figure (default: 7, --quick: 1)"
+        "--repeat", type=int, help="samples per figure (default: 5, --quick: 1)"
     )
     p.add_argument(
         "--output",

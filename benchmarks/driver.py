@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import fcntl
 import json
 import os
 import platform
@@ -56,7 +57,9 @@ def prepare(opts: Options, wanted: List[str]) -> Dict[str, Path]:
         if envs.is_built(env, ROOT):
             ready[name] = env.python
             continue
-        if opts.quick and name == "upstream":
+        if opts.quick and name == "upstream" and opts.contenders is None:
+            # Building it takes minutes on a fresh machine; name an upstream
+            # contender with --contender to have --quick build it.
             say("skipping the upstream contenders: --quick does not build their venv")
             continue
         given = sys.executable if name == "fork" else opts.upstream_python
@@ -160,7 +163,7 @@ def draw(python: Path, data: Dict[str, Any], chosen, path: Path, work: Path) -> 
         return
     sizes = data["sizes"]
     title = (
-        f"{sizes['queries']} aget calls with {sizes['delay'] * 1000:g} ms of "
+        f"{sizes['queries']} queries with {sizes['delay'] * 1000:g} ms of "
         f"server time each, PostgreSQL, {data['machine']['date'][:10]}"
     )
     spec = work / "chart.json"
@@ -177,6 +180,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     chosen = registry.select(opts.contenders)
     work = opts.output if opts.output.is_absolute() else ROOT / opts.output
     work.mkdir(parents=True, exist_ok=True)
+    lock = open(work / ".lock", "w")
+    try:
+        # Two runs at once would build the same venvs and share the tables.
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        say(f"another run is using {work}; wait for it to finish")
+        return 2
     if "postgresql" in opts.databases:
         why = postgresql_answers()
         if why:
