@@ -9,7 +9,8 @@ contender is one more ``register`` call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Dict
 
 # Scenarios, in the order the driver runs them.
 PERCALL = "percall"
@@ -34,6 +35,9 @@ class Contender:
     # The contender whose figures this one's ratios are taken against in the
     # per-call and memory tables (its sync twin); None: itself.
     baseline: str | None = None
+    # Merged into the worker's DATABASES["default"]: how a contender picks a
+    # driver or a backend option (psycopg 3, native async) in the same venv.
+    database: Dict[str, Any] = field(default_factory=dict)
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)

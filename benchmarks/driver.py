@@ -216,6 +216,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "action": "run",
                 "contender": contender.key,
                 "runner": contender.runner,
+                "database_settings": contender.database,
                 "scenarios": scenarios,
             }
             began = time.monotonic()

@@ -16,19 +16,22 @@ from typing import Any, Callable, Dict, List, Tuple
 
 
 def database_settings(job: Dict[str, Any]) -> Dict[str, Any]:
+    """The default database, with the contender's own settings laid over it."""
     if job["database"] == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": job["sqlite_path"]}
-    from runners import conninfo
+        base = {"ENGINE": "django.db.backends.sqlite3", "NAME": job["sqlite_path"]}
+    else:
+        from runners import conninfo
 
-    info = conninfo()
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": info["dbname"],
-        "HOST": info["host"],
-        "PORT": str(info["port"]),
-        "USER": info["user"],
-        "PASSWORD": info["password"],
-    }
+        info = conninfo()
+        base = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": info["dbname"],
+            "HOST": info["host"],
+            "PORT": str(info["port"]),
+            "USER": info["user"],
+            "PASSWORD": info["password"],
+        }
+    return {**base, **job.get("database_settings", {})}
 
 
 def configure(job: Dict[str, Any]) -> None:

@@ -40,3 +40,20 @@ def test_render_names_the_machine_the_contenders_and_the_ratios():
 
 def test_cpu_model_is_a_string():
     assert driver.cpu_model()
+
+
+def test_a_contender_lays_its_database_settings_over_the_default():
+    from benchmarks import worker
+
+    job = {
+        "database": "sqlite",
+        "sqlite_path": "/tmp/x.sqlite3",
+        "database_settings": {"OPTIONS": {"timeout": 5}},
+    }
+    assert worker.database_settings(job) == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/tmp/x.sqlite3",
+        "OPTIONS": {"timeout": 5},
+    }
+    del job["database_settings"]
+    assert "OPTIONS" not in worker.database_settings(job)
