@@ -101,7 +101,7 @@ register(
         f"upstream {UPSTREAM_VERSION} sync",
         "upstream",
         "DjangoSync",
-        (PERCALL, MEMORY),
+        (PERCALL,),
     )
 )
 register(
@@ -110,7 +110,7 @@ register(
         f"upstream {UPSTREAM_VERSION} async",
         "upstream",
         "DjangoAsync",
-        (PERCALL, CONCURRENCY, MEMORY),
+        (PERCALL, CONCURRENCY),
         baseline="upstream-sync",
     )
 )

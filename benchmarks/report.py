@@ -19,17 +19,17 @@ PERCALL_CASES = [
     ("iterate", "1,000 rows: for / async for"),
     ("aiterator", "1,000 rows: async for in aiterator()"),
 ]
+# tracemalloc slows reading 100,000 rows about ninefold, so the memory
+# scenario keeps to the two ways the question is about.
 MEMORY_CASES = [
     ("list", "list(qs)"),
-    ("iterator", "for in qs.iterator()"),
-    ("async_for", "async for in qs"),
     ("aiterator", "async for in qs.aiterator()"),
 ]
 # Whose figure a case is compared with: iterating asynchronously against the
-# sync `for`, every way of reading the big table against list().
+# sync `for`, streaming the big table against list().
 REFERENCE_CASE = {
     PERCALL: {"aiterator": "iterate"},
-    MEMORY: {"iterator": "list", "async_for": "list", "aiterator": "list"},
+    MEMORY: {"aiterator": "list"},
 }
 
 

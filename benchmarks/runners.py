@@ -80,7 +80,7 @@ class DjangoSync(Runner):
             # A sync caller has one query in flight whatever the level.
             return {str(level): self.delayed for level in self.sizes["levels"]}
         if scenario == "memory":
-            return {"list": self.materialize, "iterator": self.stream}
+            return {"list": self.materialize}
         return {}
 
     def warm(self) -> None:
@@ -138,15 +138,6 @@ class DjangoSync(Runner):
 
         return traced_peak(lambda: list(Row.objects.all()))
 
-    def stream(self) -> float:
-        from benchapp.models import Row
-
-        def work() -> None:
-            for _row in Row.objects.iterator():
-                pass
-
-        return traced_peak(work)
-
 
 class AsyncRunner(Runner):
     """A runner whose cases are coroutines, all run on one event loop."""
@@ -193,10 +184,7 @@ class DjangoAsync(AsyncRunner):
                 for level in self.sizes["levels"]
             }
         if scenario == "memory":
-            return {
-                "async_for": self.traced(self.read_all),
-                "aiterator": self.traced(self.stream),
-            }
+            return {"aiterator": self.traced(self.stream)}
         return {}
 
     def traced(self, make: Callable[[], Awaitable[None]]) -> Case:
@@ -257,12 +245,6 @@ class DjangoAsync(AsyncRunner):
     async def delayed(self, level: int) -> float:
         qs = delayed_items(self.sizes["delay"])
         return await self.gathered(level, lambda pk: qs.aget(pk=pk))
-
-    async def read_all(self) -> None:
-        from benchapp.models import Row
-
-        async for _row in Row.objects.all():
-            pass
 
     async def stream(self) -> None:
         from benchapp.models import Row
