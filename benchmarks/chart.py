@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Sequence
 
 
-def draw(series: Dict[str, Sequence[Sequence[float]]], path: Path, title: str) -> None:
+def draw(series: dict[str, Sequence[Sequence[float]]], path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
     figure, axes = pyplot.subplots(figsize=(6.4, 4), dpi=100)
-    levels: List[float] = []
+    levels: list[float] = []
     for label, points in series.items():
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]

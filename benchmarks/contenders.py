@@ -10,7 +10,7 @@ contender is one more ``register`` call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict
+from typing import Any
 
 # Scenarios, in the order the driver runs them.
 PERCALL = "percall"
@@ -37,7 +37,7 @@ class Contender:
     baseline: str | None = None
     # Merged into the worker's DATABASES["default"]: how a contender picks a
     # driver or a backend option (psycopg 3, native async) in the same venv.
-    database: Dict[str, Any] = field(default_factory=dict)
+    database: dict[str, Any] = field(default_factory=dict)
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)

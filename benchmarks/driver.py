@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from benchmarks import contenders as registry
 from benchmarks import envs, report
@@ -37,7 +37,7 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def postgresql_answers() -> Optional[str]:
+def postgresql_answers() -> str | None:
     """None when something listens on the server's port, else why not."""
     host = os.environ.get("POSTGRES_HOST", "127.0.0.1")
     port = int(os.environ.get("POSTGRES_PORT", "5432"))
@@ -48,7 +48,7 @@ def postgresql_answers() -> Optional[str]:
         return f"PostgreSQL at {host}:{port} does not answer ({exc.strerror or exc})"
 
 
-def prepare(opts: Options, wanted: List[str]) -> Dict[str, Path]:
+def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
     """The python of each environment that is ready, building what is missing."""
     ready = {}
     for name, env in envs.environments(ROOT).items():
@@ -76,7 +76,7 @@ def prepare(opts: Options, wanted: List[str]) -> Dict[str, Path]:
     return ready
 
 
-def run_worker(python: Path, job: Dict[str, Any], work: Path) -> Dict[str, Any]:
+def run_worker(python: Path, job: dict[str, Any], work: Path) -> dict[str, Any]:
     name = f"{job['action']}-{job['database']}-{job.get('contender', 'tables')}"
     job_file, out = work / f"{name}.job.json", work / f"{name}.out.json"
     job["out"] = str(out)
@@ -91,7 +91,7 @@ def run_worker(python: Path, job: Dict[str, Any], work: Path) -> Dict[str, Any]:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def machine() -> Dict[str, Any]:
+def machine() -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M UTC"
@@ -103,7 +103,7 @@ def machine() -> Dict[str, Any]:
     }
 
 
-def render(data: Dict[str, Any], chosen: List[registry.Contender]) -> str:
+def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
     sizes, about = data["sizes"], data["machine"]
     lines = [
         f"Run of {about['date']} on {about['cores']} cores ({about['cpu']}), "
@@ -153,7 +153,7 @@ def render(data: Dict[str, Any], chosen: List[registry.Contender]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def draw(python: Path, data: Dict[str, Any], chosen, path: Path, work: Path) -> None:
+def draw(python: Path, data: dict[str, Any], chosen, path: Path, work: Path) -> None:
     results = data["results"].get("postgresql")
     if not results:
         return
@@ -174,7 +174,7 @@ def draw(python: Path, data: Dict[str, Any], chosen, path: Path, work: Path) -> 
     say(f"chart written to {path}")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     opts = parse(argv)
     started = time.monotonic()
     chosen = registry.select(opts.contenders)
@@ -192,7 +192,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if why:
             say(f"{why}; start it, or pass --database sqlite")
             return 2
-    data: Dict[str, Any] = {"machine": machine(), "sizes": opts.sizes.as_json()}
+    data: dict[str, Any] = {"machine": machine(), "sizes": opts.sizes.as_json()}
     wanted = ["fork"] + [c.environment for c in chosen]
     ready = prepare(opts, wanted)
     if "fork" not in ready:

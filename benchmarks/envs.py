@@ -19,7 +19,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Iterable, Sequence
 
 MARKER = ".asyncorm-bench.json"
 
@@ -28,8 +28,8 @@ MARKER = ".asyncorm-bench.json"
 class Environment:
     name: str
     venv: Path
-    requirements: Tuple[Path, ...]
-    minimum_python: Tuple[int, int]
+    requirements: tuple[Path, ...]
+    minimum_python: tuple[int, int]
     install_repo: bool  # pip install the repository itself (the fork)
 
     @property
@@ -80,7 +80,7 @@ def is_built(env: Environment, root: Path) -> bool:
     return json.loads(marker.read_text()).get("digest") == digest(env, root)
 
 
-def python_version(python: str) -> Optional[Tuple[int, int]]:
+def python_version(python: str) -> tuple[int, int] | None:
     """The interpreter's (major, minor), or None when it does not run."""
     try:
         proc = subprocess.run(
@@ -98,8 +98,8 @@ def python_version(python: str) -> Optional[Tuple[int, int]]:
 
 
 def choose_python(
-    found: Iterable[Tuple[str, Optional[Tuple[int, int]]]], minimum: Tuple[int, int]
-) -> Optional[str]:
+    found: Iterable[tuple[str, tuple[int, int] | None]], minimum: tuple[int, int]
+) -> str | None:
     """The oldest interpreter that is at least minimum (closest to the fork's)."""
     usable = [
         (version, path) for path, version in found if version and version >= minimum
@@ -107,7 +107,7 @@ def choose_python(
     return min(usable)[1] if usable else None
 
 
-def candidates(minimum: Tuple[int, int]) -> list[str]:
+def candidates(minimum: tuple[int, int]) -> list[str]:
     names = [sys.executable]
     for minor in range(minimum[1], minimum[1] + 4):
         path = shutil.which(f"python{minimum[0]}.{minor}")
@@ -118,7 +118,7 @@ def candidates(minimum: Tuple[int, int]) -> list[str]:
     return names
 
 
-def find_python(env: Environment, given: Optional[str]) -> Optional[str]:
+def find_python(env: Environment, given: str | None) -> str | None:
     if given:
         return given
     found = [(path, python_version(path)) for path in candidates(env.minimum_python)]

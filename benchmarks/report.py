@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import statistics
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Mapping, Sequence
 
 from benchmarks.contenders import CONCURRENCY, MEMORY, PERCALL, POOL, Contender
 
 # results[contender key][scenario][case] = samples, for one database.
-Samples = Dict[str, Dict[str, List[float]]]
+Samples = dict[str, dict[str, list[float]]]
 DatabaseResults = Mapping[str, Samples]
 
 # The rows of each table: (case as the worker reports it, label).
@@ -39,7 +39,7 @@ def median(samples: Sequence[float]) -> float:
     return float(statistics.median(samples))
 
 
-def ratio(value: Optional[float], reference: Optional[float]) -> Optional[float]:
+def ratio(value: float | None, reference: float | None) -> float | None:
     if value is None or not reference:
         return None
     return value / reference
@@ -59,16 +59,18 @@ def format_bytes(size: float) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
-def format_ratio(value: Optional[float]) -> str:
+def format_ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}x"
 
 
-def figure(results: DatabaseResults, key: str, scenario: str, case: str):
+def figure(
+    results: DatabaseResults, key: str, scenario: str, case: str
+) -> float | None:
     samples = results.get(key, {}).get(scenario, {}).get(case)
     return median(samples) if samples else None
 
 
-def reference_of(contender: Contender, scenario: str, case: str) -> Tuple[str, str]:
+def reference_of(contender: Contender, scenario: str, case: str) -> tuple[str, str]:
     """The (contender, case) a figure is divided by to give its ratio."""
     if scenario == CONCURRENCY:
         return POOL, case
@@ -80,9 +82,9 @@ def table(
     results: DatabaseResults,
     contenders: Sequence[Contender],
     scenario: str,
-    cases: Sequence[Tuple[str, str]],
+    cases: Sequence[tuple[str, str]],
     fmt: Callable[[float], str],
-) -> Tuple[List[str], List[List[str]]]:
+) -> tuple[list[str], list[list[str]]]:
     """Headers and rows: one row per case, one column per contender that ran."""
     shown = [c for c in contenders if scenario in results.get(c.key, {})]
     headers = [""] + [c.label for c in shown]
@@ -102,7 +104,7 @@ def table(
     return headers, rows
 
 
-def concurrency_cases(levels: Sequence[int]) -> List[Tuple[str, str]]:
+def concurrency_cases(levels: Sequence[int]) -> list[tuple[str, str]]:
     return [(str(level), f"{level} in flight") for level in levels]
 
 
@@ -126,7 +128,7 @@ def markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def chart_series(
     results: DatabaseResults, contenders: Sequence[Contender], levels: Sequence[int]
-) -> Dict[str, List[Tuple[int, float]]]:
+) -> dict[str, list[tuple[int, float]]]:
     """Throughput (queries/s) at each concurrency level, per contender label."""
     series = {}
     for contender in contenders:

@@ -13,7 +13,7 @@ import gc
 import os
 import time
 import tracemalloc
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable
 
 Case = Callable[[], float]
 
@@ -38,11 +38,11 @@ def traced_peak(work: Callable[[], Any]) -> float:
 class Runner:
     """A contender's scenarios: cases(scenario) maps each case to a callable."""
 
-    def __init__(self, sizes: Dict[str, Any]) -> None:
+    def __init__(self, sizes: dict[str, Any]) -> None:
         self.sizes = sizes
         self.pks = range(1, sizes["table_rows"] + 1)
 
-    def cases(self, scenario: str) -> Dict[str, Case]:
+    def cases(self, scenario: str) -> dict[str, Case]:
         return {}
 
     def warm(self) -> None:
@@ -68,7 +68,7 @@ def delayed_items(delay: float):
 class DjangoSync(Runner):
     """The sync ORM: the reference for what an a-method adds."""
 
-    def cases(self, scenario: str) -> Dict[str, Case]:
+    def cases(self, scenario: str) -> dict[str, Case]:
         if scenario == "percall":
             return {
                 "get": self.get,
@@ -142,7 +142,7 @@ class DjangoSync(Runner):
 class AsyncRunner(Runner):
     """A runner whose cases are coroutines, all run on one event loop."""
 
-    def __init__(self, sizes: Dict[str, Any]) -> None:
+    def __init__(self, sizes: dict[str, Any]) -> None:
         super().__init__(sizes)
         self.loop = asyncio.new_event_loop()
 
@@ -169,7 +169,7 @@ class AsyncRunner(Runner):
 class DjangoAsync(AsyncRunner):
     """The a-methods, as the installed Django implements them."""
 
-    def cases(self, scenario: str) -> Dict[str, Case]:
+    def cases(self, scenario: str) -> dict[str, Case]:
         if scenario == "percall":
             return {
                 "get": self.run(self.get),
@@ -253,7 +253,7 @@ class DjangoAsync(AsyncRunner):
             pass
 
 
-def conninfo() -> Dict[str, Any]:
+def conninfo() -> dict[str, Any]:
     """The benchmark database's connection parameters (POSTGRES_* variables)."""
     return {
         "host": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
@@ -270,11 +270,11 @@ class PsycopgPool(AsyncRunner):
     Autocommit, as Django's connections are, so each query is one round trip.
     """
 
-    def __init__(self, sizes: Dict[str, Any]) -> None:
+    def __init__(self, sizes: dict[str, Any]) -> None:
         super().__init__(sizes)
-        self.pools: Dict[int, Any] = {}
+        self.pools: dict[int, Any] = {}
 
-    def cases(self, scenario: str) -> Dict[str, Case]:
+    def cases(self, scenario: str) -> dict[str, Case]:
         if scenario == "concurrency":
             return {
                 str(level): self.run(lambda level=level: self.delayed(level))

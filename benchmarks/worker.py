@@ -12,10 +12,10 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable
 
 
-def database_settings(job: Dict[str, Any]) -> Dict[str, Any]:
+def database_settings(job: dict[str, Any]) -> dict[str, Any]:
     """The default database, with the contender's own settings laid over it."""
     if job["database"] == "sqlite":
         base = {"ENGINE": "django.db.backends.sqlite3", "NAME": job["sqlite_path"]}
@@ -34,7 +34,7 @@ def database_settings(job: Dict[str, Any]) -> Dict[str, Any]:
     return {**base, **job.get("database_settings", {})}
 
 
-def configure(job: Dict[str, Any]) -> None:
+def configure(job: dict[str, Any]) -> None:
     import django
     from django.conf import settings
 
@@ -64,7 +64,7 @@ def create_database() -> None:
     conn.close()
 
 
-def setup(job: Dict[str, Any]) -> Dict[str, Any]:
+def setup(job: dict[str, Any]) -> dict[str, Any]:
     """(Re)create the tables and fill them; runs in the fork's venv."""
     if job["database"] == "sqlite":
         if os.path.exists(job["sqlite_path"]):
@@ -102,7 +102,7 @@ def setup(job: Dict[str, Any]) -> Dict[str, Any]:
         return {"server": f"PostgreSQL {cursor.fetchone()[0]}"}
 
 
-def describe(job: Dict[str, Any]) -> Dict[str, str]:
+def describe(job: dict[str, Any]) -> dict[str, str]:
     """What this contender ran on, for the report."""
     about = {"python": platform.python_version()}
     if job["runner"] == "PsycopgPool":
@@ -123,14 +123,14 @@ def describe(job: Dict[str, Any]) -> Dict[str, str]:
     return about
 
 
-def run(job: Dict[str, Any]) -> Dict[str, Any]:
+def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["runner"] != "PsycopgPool":
         configure(job)
     from runners import RUNNERS
 
     sizes = job["sizes"]
     runner = RUNNERS[job["runner"]](sizes)
-    figures: Dict[str, Dict[str, list]] = {}
+    figures: dict[str, dict[str, list]] = {}
     try:
         if job["runner"] != "PsycopgPool":
             runner.warm()
@@ -139,7 +139,7 @@ def run(job: Dict[str, Any]) -> Dict[str, Any]:
             figures[scenario] = {}
             # A case whose callable equals an earlier one's (the sync runner
             # has one query in flight at every level) reuses its samples.
-            taken: List[Tuple[Callable[[], float], list]] = []
+            taken: list[tuple[Callable[[], float], list]] = []
             for case, sample in runner.cases(scenario).items():
                 samples = next((s for f, s in taken if f == sample), None)
                 if samples is None:
