@@ -94,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--upstream-python",
-        help="the interpreter for upstream Django's venv (default: the first "
+        help="the interpreter for upstream Django's venv (default: the oldest "
         "Python 3.12+ found on PATH or in pyenv)",
     )
     return p
