@@ -1,0 +1,131 @@
+"""The command line, and the sizes of a full run and of a --quick one."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from benchmarks.contenders import DATABASES, REGISTRY
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each scenario does; the worker receives these as JSON."""
+
+    repeat: int  # samples per figure; each figure is their median
+    calls: int  # calls per per-call sample (get, count, create)
+    loops: int  # iterations of the 1,000 rows per per-call sample
+    table_rows: int  # rows of the table that get, count and iteration read
+    queries: int  # queries per concurrency sample, at every level
+    levels: tuple[int, ...]  # queries in flight
+    delay: float  # server-side seconds of each concurrency query (PostgreSQL)
+    memory_rows: int  # rows read in the memory scenario
+    memory_repeat: int
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+FULL = Sizes(
+    repeat=5,
+    calls=100,
+    loops=5,
+    table_rows=1000,
+    queries=200,
+    levels=(1, 10, 50),
+    delay=0.002,
+    memory_rows=100_000,
+    memory_repeat=3,
+)
+QUICK = Sizes(
+    repeat=1,
+    calls=5,
+    loops=1,
+    table_rows=1000,
+    queries=50,
+    levels=(1, 10, 50),
+    delay=0.002,
+    memory_rows=2000,
+    memory_repeat=1,
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python3 -m benchmarks",
+        description="What the async ORM interface costs, and how it scales "
+        "with concurrency, against sync calls, upstream Django and a raw "
+        "psycopg 3 pool.",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="every scenario once, at small sizes (a smoke test, for CI); "
+        "skips the upstream contenders unless their venv is built or they "
+        "are named with --contender",
+    )
+    p.add_argument(
+        "--database",
+        action="append",
+        choices=DATABASES,
+        help="run on this database only (repeatable; default: all)",
+    )
+    p.add_argument(
+        "--contender",
+        action="append",
+        choices=list(REGISTRY),
+        help="run this contender only (repeatable; default: all)",
+    )
+    p.add_argument(
+        "--repeat", type=int, help="samples per figure (default: 5, --quick: 1)"
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=Path("build/bench"),
+        help="folder for results.json, the workers' files and the SQLite "
+        "database (default: build/bench)",
+    )
+    p.add_argument(
+        "--chart",
+        type=Path,
+        help="where to write the concurrency chart (default: OUTPUT/concurrency.png)",
+    )
+    p.add_argument(
+        "--upstream-python",
+        help="the interpreter for upstream Django's venv (default: the oldest "
+        "Python 3.12+ found on PATH or in pyenv)",
+    )
+    return p
+
+
+@dataclass(frozen=True)
+class Options:
+    quick: bool
+    databases: tuple[str, ...]
+    contenders: list[str] | None
+    sizes: Sizes
+    output: Path
+    chart: Path
+    upstream_python: str | None
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    p = parser()
+    args = p.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.repeat is not None:
+        if args.repeat < 1:
+            p.error("--repeat must be at least 1")
+        sizes = replace(sizes, repeat=args.repeat)
+    databases = tuple(d for d in DATABASES if d in (args.database or DATABASES))
+    return Options(
+        quick=args.quick,
+        databases=databases,
+        contenders=args.contender,
+        sizes=sizes,
+        output=args.output,
+        chart=args.chart or args.output / "concurrency.png",
+        upstream_python=args.upstream_python,
+    )

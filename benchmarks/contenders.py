@@ -1,0 +1,126 @@
+"""The registry of contenders: what is compared, and where each one runs.
+
+A contender names a runner (a class in ``runners.py``, which the worker
+instantiates inside the contender's venv) and an environment (which venv, so
+which Django). Adding a line here, and a runner if none fits, adds a line to
+every table and to the chart: when the fork gains native async execution, its
+contender is one more ``register`` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Scenarios, in the order the driver runs them.
+PERCALL = "percall"
+CONCURRENCY = "concurrency"
+MEMORY = "memory"
+SCENARIOS = (PERCALL, CONCURRENCY, MEMORY)
+
+DATABASES = ("sqlite", "postgresql")
+# The concurrency scenario needs a query that waits on the server (pg_sleep),
+# and a driver that can wait on several at once: PostgreSQL only.
+SCENARIO_DATABASES = {CONCURRENCY: ("postgresql",)}
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str  # the --contender value and the key in results.json
+    label: str  # the column header and the chart's legend
+    environment: str  # "fork" or "upstream": the venv it runs in
+    runner: str  # the runner class's name in runners.py
+    scenarios: tuple[str, ...]
+    databases: tuple[str, ...] = DATABASES
+    # The contender whose figures this one's ratios are taken against in the
+    # per-call and memory tables (its sync twin); None: itself.
+    baseline: str | None = None
+    # Merged into the worker's DATABASES["default"]: how a contender picks a
+    # driver or a backend option (psycopg 3, native async) in the same venv.
+    database: dict[str, Any] = field(default_factory=dict)
+
+    def runs(self, scenario: str, database: str) -> bool:
+        allowed = SCENARIO_DATABASES.get(scenario, DATABASES)
+        return (
+            scenario in self.scenarios
+            and database in self.databases
+            and database in allowed
+        )
+
+
+REGISTRY: dict[str, Contender] = {}
+
+
+def register(contender: Contender) -> Contender:
+    if contender.key in REGISTRY:
+        raise ValueError(f"contender {contender.key!r} is already registered")
+    REGISTRY[contender.key] = contender
+    return contender
+
+
+def select(keys: list[str] | None = None) -> list[Contender]:
+    """The contenders named by keys (all when None), in registration order."""
+    if keys is None:
+        return list(REGISTRY.values())
+    unknown = [k for k in keys if k not in REGISTRY]
+    if unknown:
+        choices = ", ".join(REGISTRY)
+        raise ValueError(f"unknown contender {unknown[0]!r} (choose from {choices})")
+    return [c for c in REGISTRY.values() if c.key in keys]
+
+
+# The reference for the concurrency scenario: what the driver itself reaches.
+POOL = "psycopg3-pool"
+
+# The upstream release the "upstream" environment installs; it must match
+# requirements/bench-upstream.txt (a test checks that it does).
+UPSTREAM_VERSION = "6.1.3"
+
+register(
+    Contender(
+        "fork-sync",
+        "fork sync",
+        "fork",
+        "DjangoSync",
+        (PERCALL, CONCURRENCY, MEMORY),
+    )
+)
+register(
+    Contender(
+        "fork-async",
+        "fork async (sync_to_async)",
+        "fork",
+        "DjangoAsync",
+        (PERCALL, CONCURRENCY, MEMORY),
+        baseline="fork-sync",
+    )
+)
+register(
+    Contender(
+        "upstream-sync",
+        f"upstream {UPSTREAM_VERSION} sync",
+        "upstream",
+        "DjangoSync",
+        (PERCALL,),
+    )
+)
+register(
+    Contender(
+        "upstream-async",
+        f"upstream {UPSTREAM_VERSION} async",
+        "upstream",
+        "DjangoAsync",
+        (PERCALL, CONCURRENCY),
+        baseline="upstream-sync",
+    )
+)
+register(
+    Contender(
+        POOL,
+        "raw psycopg 3 pool",
+        "fork",
+        "PsycopgPool",
+        (CONCURRENCY,),
+        databases=("postgresql",),
+    )
+)

@@ -1,0 +1,148 @@
+"""The venvs the contenders run in, built on first use and reused after.
+
+``fork``: the patched Django, installed with ``pip install <repo>`` (the
+in-tree build backend writes the patched tree), with psycopg2 for the fork's
+PostgreSQL backend and requirements/bench.txt. ``upstream``: upstream Django's
+latest release from requirements/bench-upstream.txt, on a Python it supports.
+A marker in each venv records what was installed, so a changed patch, overlay
+or requirements file rebuilds it and nothing else does.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+MARKER = ".asyncorm-bench.json"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    venv: Path
+    requirements: tuple[Path, ...]
+    minimum_python: tuple[int, int]
+    install_repo: bool  # pip install the repository itself (the fork)
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+
+def environments(root: Path) -> dict[str, Environment]:
+    req = root / "requirements"
+    return {
+        "fork": Environment(
+            "fork",
+            root / "build" / "bench-venv-fork",
+            (req / "bench.txt", req / "postgresql.txt"),
+            (3, 8),
+            install_repo=True,
+        ),
+        "upstream": Environment(
+            "upstream",
+            root / "build" / "bench-venv-upstream",
+            (req / "bench-upstream.txt",),
+            (3, 12),
+            install_repo=False,
+        ),
+    }
+
+
+def digest(env: Environment, root: Path) -> str:
+    """What the venv must hold: its requirements and, for the fork, the tree."""
+    h = hashlib.sha256()
+    for path in env.requirements:
+        h.update(path.read_bytes())
+    if env.install_repo:
+        sys.path.insert(0, str(root))
+        try:
+            from forktool.config import find_repo
+            from forktool.testing import fingerprint
+        finally:
+            sys.path.remove(str(root))
+        h.update(fingerprint(find_repo(root)).encode())
+    return h.hexdigest()
+
+
+def is_built(env: Environment, root: Path) -> bool:
+    marker = env.venv / MARKER
+    if not (env.python.exists() and marker.exists()):
+        return False
+    return json.loads(marker.read_text()).get("digest") == digest(env, root)
+
+
+def python_version(python: str) -> tuple[int, int] | None:
+    """The interpreter's (major, minor), or None when it does not run."""
+    try:
+        proc = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    major, minor = proc.stdout.split()
+    return int(major), int(minor)
+
+
+def choose_python(
+    found: Iterable[tuple[str, tuple[int, int] | None]], minimum: tuple[int, int]
+) -> str | None:
+    """The oldest interpreter that is at least minimum (closest to the fork's)."""
+    usable = [
+        (version, path) for path, version in found if version and version >= minimum
+    ]
+    return min(usable)[1] if usable else None
+
+
+def candidates(minimum: tuple[int, int]) -> list[str]:
+    names = [sys.executable]
+    for minor in range(minimum[1], minimum[1] + 4):
+        path = shutil.which(f"python{minimum[0]}.{minor}")
+        if path:
+            names.append(path)
+    pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    names += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")))
+    return names
+
+
+def find_python(env: Environment, given: str | None) -> str | None:
+    if given:
+        return given
+    found = [(path, python_version(path)) for path in candidates(env.minimum_python)]
+    return choose_python(found, env.minimum_python)
+
+
+def _run(cmd: Sequence[str], what: str) -> None:
+    proc = subprocess.run(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:])
+        raise RuntimeError(f"{what} failed (command: {' '.join(cmd)})")
+
+
+def build(env: Environment, root: Path, python: str) -> None:
+    """Make the venv from scratch and install what it must hold."""
+    if env.venv.exists():
+        shutil.rmtree(env.venv)
+    _run([python, "-m", "venv", str(env.venv)], f"creating {env.venv}")
+    pip = [str(env.python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    args = [a for req in env.requirements for a in ("-r", str(req))]
+    if env.install_repo:
+        args.append(str(root))
+    _run([*pip, *args], f"installing into {env.venv}")
+    marker = {"digest": digest(env, root), "python": python}
+    (env.venv / MARKER).write_text(json.dumps(marker, indent=1))

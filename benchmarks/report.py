@@ -1,0 +1,142 @@
+"""Medians, ratios and the tables the driver prints (pure functions)."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Callable, Mapping, Sequence
+
+from benchmarks.contenders import CONCURRENCY, MEMORY, PERCALL, POOL, Contender
+
+# results[contender key][scenario][case] = samples, for one database.
+Samples = dict[str, dict[str, list[float]]]
+DatabaseResults = Mapping[str, Samples]
+
+# The rows of each table: (case as the worker reports it, label).
+PERCALL_CASES = [
+    ("get", "get / aget"),
+    ("count", "count / acount"),
+    ("create", "create / acreate"),
+    ("iterate", "1,000 rows: for / async for"),
+    ("aiterator", "1,000 rows: async for in aiterator()"),
+]
+# tracemalloc slows reading 100,000 rows about ninefold, so the memory
+# scenario keeps to the two ways the question is about.
+MEMORY_CASES = [
+    ("list", "list(qs)"),
+    ("aiterator", "async for in qs.aiterator()"),
+]
+# Whose figure a case is compared with: iterating asynchronously against the
+# sync `for`, streaming the big table against list().
+REFERENCE_CASE = {
+    PERCALL: {"aiterator": "iterate"},
+    MEMORY: {"aiterator": "list"},
+}
+
+
+def median(samples: Sequence[float]) -> float:
+    if not samples:
+        raise ValueError("no samples to take the median of")
+    return float(statistics.median(samples))
+
+
+def ratio(value: float | None, reference: float | None) -> float | None:
+    if value is None or not reference:
+        return None
+    return value / reference
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def format_bytes(size: float) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def format_ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def figure(
+    results: DatabaseResults, key: str, scenario: str, case: str
+) -> float | None:
+    samples = results.get(key, {}).get(scenario, {}).get(case)
+    return median(samples) if samples else None
+
+
+def reference_of(contender: Contender, scenario: str, case: str) -> tuple[str, str]:
+    """The (contender, case) a figure is divided by to give its ratio."""
+    if scenario == CONCURRENCY:
+        return POOL, case
+    key = contender.baseline or contender.key
+    return key, REFERENCE_CASE.get(scenario, {}).get(case, case)
+
+
+def table(
+    results: DatabaseResults,
+    contenders: Sequence[Contender],
+    scenario: str,
+    cases: Sequence[tuple[str, str]],
+    fmt: Callable[[float], str],
+) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows: one row per case, one column per contender that ran."""
+    shown = [c for c in contenders if scenario in results.get(c.key, {})]
+    headers = [""] + [c.label for c in shown]
+    rows = []
+    for case, label in cases:
+        row = [label]
+        for contender in shown:
+            value = figure(results, contender.key, scenario, case)
+            if value is None:
+                row.append("")
+                continue
+            ref_key, ref_case = reference_of(contender, scenario, case)
+            reference = figure(results, ref_key, scenario, ref_case)
+            row.append(f"{fmt(value)} ({format_ratio(ratio(value, reference))})")
+        if any(row[1:]):
+            rows.append(row)
+    return headers, rows
+
+
+def concurrency_cases(levels: Sequence[int]) -> list[tuple[str, str]]:
+    return [(str(level), f"{level} in flight") for level in levels]
+
+
+def format_per_query(seconds: float) -> str:
+    return f"{format_seconds(seconds)}/query, {1 / seconds:,.0f} q/s"
+
+
+def markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table with its columns padded to line up in a terminal."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths)]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def chart_series(
+    results: DatabaseResults, contenders: Sequence[Contender], levels: Sequence[int]
+) -> dict[str, list[tuple[int, float]]]:
+    """Throughput (queries/s) at each concurrency level, per contender label."""
+    series = {}
+    for contender in contenders:
+        points = []
+        for level in levels:
+            value = figure(results, contender.key, CONCURRENCY, str(level))
+            if value:
+                points.append((level, 1 / value))
+        if points:
+            series[contender.label] = points
+    return series

@@ -1,0 +1,108 @@
+import pytest
+
+from benchmarks import report
+from benchmarks.contenders import CONCURRENCY, MEMORY, PERCALL, POOL, REGISTRY
+
+
+def test_median_of_odd_and_even_counts():
+    assert report.median([3.0, 1.0, 2.0]) == 2.0
+    assert report.median([4.0, 1.0, 2.0, 3.0]) == 2.5
+
+
+def test_median_needs_samples():
+    with pytest.raises(ValueError):
+        report.median([])
+
+
+def test_ratio():
+    assert report.ratio(3.0, 1.5) == 2.0
+    assert report.ratio(None, 1.0) is None
+    assert report.ratio(1.0, None) is None
+    assert report.ratio(1.0, 0.0) is None
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(0.000123, "123 µs"), (0.00231, "2.31 ms"), (1.5, "1.50 s")],
+)
+def test_format_seconds(seconds, text):
+    assert report.format_seconds(seconds) == text
+
+
+def test_format_bytes_and_ratio():
+    assert report.format_bytes(2048) == "2 KiB"
+    assert report.format_bytes(3 * 1024 * 1024) == "3.0 MiB"
+    assert report.format_ratio(2.345) == "2.35x"
+    assert report.format_ratio(None) == "–"
+
+
+def test_markdown_pads_columns():
+    text = report.markdown(["", "a"], [["long label", "1"], ["x", "22"]])
+    assert text.splitlines() == [
+        "|            | a  |",
+        "|------------|----|",
+        "| long label | 1  |",
+        "| x          | 22 |",
+    ]
+
+
+def test_reference_is_the_sync_twin_or_the_pool():
+    fork_async = REGISTRY["fork-async"]
+    assert report.reference_of(fork_async, PERCALL, "get") == ("fork-sync", "get")
+    assert report.reference_of(fork_async, PERCALL, "aiterator") == (
+        "fork-sync",
+        "iterate",
+    )
+    assert report.reference_of(fork_async, MEMORY, "aiterator") == (
+        "fork-sync",
+        "list",
+    )
+    assert report.reference_of(fork_async, CONCURRENCY, "10") == (POOL, "10")
+    fork_sync = REGISTRY["fork-sync"]
+    assert report.reference_of(fork_sync, PERCALL, "get") == ("fork-sync", "get")
+
+
+RESULTS = {
+    "fork-sync": {PERCALL: {"get": [1e-4, 2e-4, 3e-4], "iterate": [2e-3]}},
+    "fork-async": {
+        PERCALL: {"get": [4e-4, 4e-4, 5e-4], "iterate": [3e-3], "aiterator": [4e-3]}
+    },
+}
+
+
+def test_table_gives_medians_and_ratios():
+    chosen = [REGISTRY["fork-sync"], REGISTRY["fork-async"], REGISTRY[POOL]]
+    headers, rows = report.table(
+        RESULTS, chosen, PERCALL, report.PERCALL_CASES, report.format_seconds
+    )
+    assert headers == ["", "fork sync", "fork async (sync_to_async)"]
+    assert rows == [
+        ["get / aget", "200 µs (1.00x)", "400 µs (2.00x)"],
+        ["1,000 rows: for / async for", "2.00 ms (1.00x)", "3.00 ms (1.50x)"],
+        ["1,000 rows: async for in aiterator()", "", "4.00 ms (2.00x)"],
+    ]
+
+
+def test_table_without_the_reference_shows_no_ratio():
+    results = {"fork-async": {CONCURRENCY: {"10": [0.002]}}}
+    _, rows = report.table(
+        results,
+        [REGISTRY["fork-async"]],
+        CONCURRENCY,
+        report.concurrency_cases([10]),
+        report.format_per_query,
+    )
+    assert rows == [["10 in flight", "2.00 ms/query, 500 q/s (–)"]]
+
+
+def test_chart_series_is_throughput_per_level():
+    results = {
+        POOL: {CONCURRENCY: {"1": [0.004], "10": [0.0005]}},
+        "fork-async": {CONCURRENCY: {"1": [0.005]}},
+    }
+    chosen = [REGISTRY["fork-async"], REGISTRY[POOL]]
+    series = report.chart_series(results, chosen, [1, 10])
+    assert series == {
+        "fork async (sync_to_async)": [(1, 200.0)],
+        "raw psycopg 3 pool": [(1, 250.0), (10, 2000.0)],
+    }

@@ -1,0 +1,166 @@
+"""Runs one contender inside its venv: python worker.py JOB.json.
+
+The driver writes the job (action, contender's runner, database, sizes) and
+reads back the JSON this script writes to the job's "out" path. It runs as a
+script, so that its folder, not the repository root (whose django/ folder is
+the overlay, not a package), is first on sys.path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from typing import Any, Callable
+
+
+def database_settings(job: dict[str, Any]) -> dict[str, Any]:
+    """The default database, with the contender's own settings laid over it."""
+    if job["database"] == "sqlite":
+        base = {"ENGINE": "django.db.backends.sqlite3", "NAME": job["sqlite_path"]}
+    else:
+        from runners import conninfo
+
+        info = conninfo()
+        base = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": info["dbname"],
+            "HOST": info["host"],
+            "PORT": str(info["port"]),
+            "USER": info["user"],
+            "PASSWORD": info["password"],
+        }
+    return {**base, **job.get("database_settings", {})}
+
+
+def configure(job: dict[str, Any]) -> None:
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DEBUG=False,
+        INSTALLED_APPS=["benchapp"],
+        DATABASES={"default": database_settings(job)},
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+        USE_TZ=True,
+    )
+    django.setup()
+
+
+def create_database() -> None:
+    """Create the PostgreSQL benchmark database unless it exists."""
+    import psycopg2
+    from runners import conninfo
+
+    info = conninfo()
+    name = info.pop("dbname")
+    conn = psycopg2.connect(dbname="postgres", **info)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cursor.fetchone() is None:
+            cursor.execute('CREATE DATABASE "%s"' % name.replace('"', '""'))
+    conn.close()
+
+
+def setup(job: dict[str, Any]) -> dict[str, Any]:
+    """(Re)create the tables and fill them; runs in the fork's venv."""
+    if job["database"] == "sqlite":
+        if os.path.exists(job["sqlite_path"]):
+            os.remove(job["sqlite_path"])
+    else:
+        create_database()
+    configure(job)
+    from benchapp.models import MODELS, Item, Row
+
+    from django.db import connection
+
+    sizes = job["sizes"]
+    with connection.cursor() as cursor:
+        for model in MODELS:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    with connection.schema_editor() as editor:
+        for model in MODELS:
+            editor.create_model(model)
+    Item.objects.bulk_create(
+        Item(id=i, name=f"item {i}", number=i)
+        for i in range(1, sizes["table_rows"] + 1)
+    )
+    total, batch = sizes["memory_rows"], 10_000
+    for first in range(0, total, batch):
+        Row.objects.bulk_create(
+            Row(name=f"row {i}", number=i)
+            for i in range(first, min(first + batch, total))
+        )
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SHOW server_version")
+        return {"server": f"PostgreSQL {cursor.fetchone()[0]}"}
+
+
+def describe(job: dict[str, Any]) -> dict[str, str]:
+    """What this contender ran on, for the report."""
+    about = {"python": platform.python_version()}
+    if job["runner"] == "PsycopgPool":
+        import psycopg
+
+        about["driver"] = f"psycopg {psycopg.__version__}"
+        return about
+    import django
+    from django.db import connection
+
+    about["django"] = django.get_version()
+    module = connection.Database
+    if job["database"] == "sqlite":
+        about["driver"] = f"sqlite3 (SQLite {module.sqlite_version})"
+    else:
+        version = str(getattr(module, "__version__", "?")).split()[0]
+        about["driver"] = f"{module.__name__} {version}"
+    return about
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    if job["runner"] != "PsycopgPool":
+        configure(job)
+    from runners import RUNNERS
+
+    sizes = job["sizes"]
+    runner = RUNNERS[job["runner"]](sizes)
+    figures: dict[str, dict[str, list]] = {}
+    try:
+        if job["runner"] != "PsycopgPool":
+            runner.warm()
+        for scenario in job["scenarios"]:
+            repeat = sizes["memory_repeat"] if scenario == "memory" else sizes["repeat"]
+            figures[scenario] = {}
+            # A case whose callable equals an earlier one's (the sync runner
+            # has one query in flight at every level) reuses its samples.
+            taken: list[tuple[Callable[[], float], list]] = []
+            for case, sample in runner.cases(scenario).items():
+                samples = next((s for f, s in taken if f == sample), None)
+                if samples is None:
+                    if scenario != "memory":
+                        sample()  # warm-up: connections, caches, compiled queries
+                    samples = [sample() for _ in range(repeat)]
+                    taken.append((sample, samples))
+                figures[scenario][case] = samples
+    finally:
+        runner.close()
+    return {"about": describe(job), "figures": figures}
+
+
+def main() -> int:
+    with open(sys.argv[1], encoding="utf-8") as f:
+        job = json.load(f)
+    result = setup(job) if job["action"] == "setup" else run(job)
+    with open(job["out"], "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
