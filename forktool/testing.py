@@ -142,11 +142,8 @@ def prepare(
         state = json.loads(marker.read_text())
     installed = dict(state.get("requirements", {}))  # type: ignore[call-overload]
     wanted_tree = fingerprint(repo)
-    todo = [
-        req
-        for req in requirements
-        if installed.get(req.name) != hashlib.sha256(req.read_bytes()).hexdigest()
-    ]
+    digests = {r.name: hashlib.sha256(r.read_bytes()).hexdigest() for r in requirements}
+    todo = [req for req in requirements if installed.get(req.name) != digests[req.name]]
     fresh_tree = state.get("tree") == wanted_tree and tree.is_dir()
     if fresh_tree and not todo:
         step(f"Tree and {venv.name} are up to date")
@@ -158,7 +155,7 @@ def prepare(
     for req in todo:
         step(f"Installing {req.relative_to(repo.root)}")
         _pip(vpython, "install", "-r", str(req), hint=build_hint)
-        installed[req.name] = hashlib.sha256(req.read_bytes()).hexdigest()
+        installed[req.name] = digests[req.name]
         state["requirements"] = installed
         marker.write_text(json.dumps(state, indent=1, sort_keys=True))
     if not fresh_tree:
