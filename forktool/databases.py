@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from forktool.errors import ForkError
 
@@ -59,7 +60,8 @@ class Database:
     port_var: str = ""
     user_vars: str = ""
     default_port: int = 0
-    start_hint: str = ""
+    # The command that starts the server, asked for only when it is down.
+    start_command: Callable[[], str] = str
     build_hint: str = ""
 
     def address(self) -> tuple[str, int]:
@@ -88,6 +90,7 @@ DATABASES = {
         port_var="POSTGRES_PORT",
         user_vars="POSTGRES_USER/POSTGRES_PASSWORD",
         default_port=5432,
+        start_command=_postgresql_start,
     ),
     "mysql": Database(
         "mysql",
@@ -98,7 +101,7 @@ DATABASES = {
         port_var="MYSQL_PORT",
         user_vars="MYSQL_USER/MYSQL_PASSWORD",
         default_port=3306,
-        start_hint=(
+        start_command=lambda: (
             "start-stop-daemon --start --oknodo --background "
             "--exec /usr/sbin/mariadbd"
         ),
@@ -118,16 +121,10 @@ def get(name: str) -> Database:
         raise ForkError(f"unknown database {name!r} (choose from {choices})")
 
 
-def start_hint(db: Database) -> str:
-    if db.name == "postgresql":
-        return _postgresql_start()
-    return db.start_hint
-
-
 def _down(db: Database, host: str, port: int, why: str) -> ForkError:
     return ForkError(
         f"the {db.label} server at {host}:{port} does not answer ({why}).\n"
-        f"Start it, as root, with: {start_hint(db)}\n"
+        f"Start it, as root, with: {db.start_command()}\n"
         f"(or point {db.host_var}/{db.port_var} at a running server)"
     )
 
