@@ -53,7 +53,11 @@ def _test(args: argparse.Namespace) -> int:
     from forktool.testing import run_suite
 
     return run_suite(
-        find_repo(), args.runtests_args, database=args.database, python=args.python
+        find_repo(),
+        args.runtests_args,
+        database=args.database,
+        driver=args.driver,
+        python=args.python,
     )
 
 
@@ -107,6 +111,11 @@ def parser() -> argparse.ArgumentParser:
         help="server to run the suite against (default: sqlite); postgresql "
         "and mysql use tests/test_<database>.py, which reads POSTGRES_* or "
         "MYSQL_* environment variables",
+    )
+    s.add_argument(
+        "--driver",
+        help="postgresql only: psycopg2 (the default) or psycopg (psycopg 3, "
+        "in a venv of its own, build/venv-pyX.Y-psycopg)",
     )
     s.set_defaults(func=_test)
 

@@ -1,8 +1,10 @@
 """The database servers Django's suite can run against, and how to reach them.
 
-Each entry names the settings module (an overlay file in tests/), the pinned
-driver requirements, the environment variables the settings read, and what to
-tell the user when the server does not answer or the driver does not build.
+Each entry names the settings module (an overlay file in tests/), the drivers
+the backend can use (the first is the default; `--driver` picks another), the
+environment variables the settings read, and what to tell the user when the
+server does not answer or the driver does not build. A driver names its pinned
+requirements, its venv and its known-failures list.
 """
 
 from __future__ import annotations
@@ -17,22 +19,22 @@ from typing import Callable
 
 from forktool.errors import ForkError
 
-# Connects with the driver, as the settings module configures it, to the
-# server's maintenance database; prints the driver's error on one line.
+# Connects with the chosen driver (argv[3], its module), as the settings module
+# configures it, to the server's maintenance database; prints the driver's
+# error on one line. psycopg2 and psycopg 3 take the same keyword arguments.
 # Runs in the test venv with tests/ as the working directory.
 PROBE = """\
 import importlib, sys
 db = importlib.import_module(sys.argv[1]).DATABASES["default"]
 try:
+    driver = importlib.import_module(sys.argv[3])
     if sys.argv[2] == "postgresql":
-        import psycopg2
-        psycopg2.connect(
+        driver.connect(
             host=db["HOST"], port=db["PORT"], user=db["USER"],
             password=db["PASSWORD"], dbname="postgres", connect_timeout=5,
         ).close()
     else:
-        import MySQLdb
-        conn = MySQLdb.connect(
+        conn = driver.connect(
             host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
             password=db["PASSWORD"], connect_timeout=5,
         )
@@ -51,11 +53,23 @@ except Exception as exc:
 
 
 @dataclass(frozen=True)
+class Driver:
+    name: str  # the --driver value
+    module: str  # what the login probe imports
+    requirements: str | None  # requirements/<file>, the pinned driver
+    stem: str  # known-failures/<stem>.txt and build/test-<stem>.log
+    # build/venv-pyX.Y<venv_suffix>. The PostgreSQL backend uses psycopg 3
+    # whenever it can import it, so psycopg 3 gets a venv of its own and the
+    # shared venv never receives it.
+    venv_suffix: str = ""
+
+
+@dataclass(frozen=True)
 class Database:
-    name: str  # the --database value, and the known-failures file's stem
+    name: str  # the --database value
     label: str
     settings: str | None  # tests/<settings>.py; None: runtests' default
-    requirements: str | None  # requirements/<file>, the pinned driver
+    drivers: tuple[Driver, ...]  # the first is the default
     host_var: str = ""
     port_var: str = ""
     user_vars: str = ""
@@ -67,6 +81,24 @@ class Database:
     def address(self) -> tuple[str, int]:
         host = os.environ.get(self.host_var, "127.0.0.1")
         return host, int(os.environ.get(self.port_var, self.default_port))
+
+    def driver(self, name: str | None = None) -> Driver:
+        """The driver --driver names, or the default when it names none."""
+        if name is None:
+            return self.drivers[0]
+        if len(self.drivers) == 1:
+            choosers = [db.name for db in DATABASES.values() if len(db.drivers) > 1]
+            raise ForkError(
+                f"--driver is for --database {' or '.join(choosers)} only "
+                f"({self.name} always uses {self.drivers[0].name})"
+            )
+        for driver in self.drivers:
+            if driver.name == name:
+                return driver
+        choices = ", ".join(d.name for d in self.drivers)
+        raise ForkError(
+            f"unknown driver {name!r} for {self.name} (choose from {choices})"
+        )
 
 
 def _postgresql_start() -> str:
@@ -80,12 +112,23 @@ def _postgresql_start() -> str:
 
 
 DATABASES = {
-    "sqlite": Database("sqlite", "SQLite", None, None),
+    "sqlite": Database(
+        "sqlite", "SQLite", None, (Driver("sqlite3", "sqlite3", None, "sqlite"),)
+    ),
     "postgresql": Database(
         "postgresql",
         "PostgreSQL",
         "test_postgresql",
-        "postgresql.txt",
+        (
+            Driver("psycopg2", "psycopg2", "postgresql.txt", "postgresql-psycopg2"),
+            Driver(
+                "psycopg",
+                "psycopg",
+                "postgresql-psycopg.txt",
+                "postgresql-psycopg",
+                venv_suffix="-psycopg",
+            ),
+        ),
         host_var="POSTGRES_HOST",
         port_var="POSTGRES_PORT",
         user_vars="POSTGRES_USER/POSTGRES_PASSWORD",
@@ -96,7 +139,7 @@ DATABASES = {
         "mysql",
         "MariaDB/MySQL",
         "test_mysql",
-        "mysql.txt",
+        (Driver("mysqlclient", "MySQLdb", "mysql.txt", "mysql"),),
         host_var="MYSQL_HOST",
         port_var="MYSQL_PORT",
         user_vars="MYSQL_USER/MYSQL_PASSWORD",
@@ -141,19 +184,20 @@ def check_listening(db: Database, timeout: float = 3.0) -> None:
         raise _down(db, host, port, exc.strerror or str(exc)) from None
 
 
-def check_login(db: Database, python: Path, tests_dir: Path) -> None:
+def check_login(db: Database, driver: Driver, python: Path, tests_dir: Path) -> None:
     """Log in with the venv's driver and the settings module's credentials."""
     if db.settings is None:
         return
     proc = subprocess.run(
-        [str(python), "-c", PROBE, db.settings, db.name],
+        [str(python), "-c", PROBE, db.settings, db.name, driver.module],
         cwd=tests_dir, capture_output=True, text=True,
     )  # fmt: skip
     if proc.returncode != 0:
         host, port = db.address()
         lines = (proc.stdout or proc.stderr).strip().splitlines()
         raise ForkError(
-            f"could not log in to the {db.label} server at {host}:{port}: "
+            f"could not log in to the {db.label} server at {host}:{port} "
+            f"with {driver.name}: "
             f"{lines[-1] if lines else 'no answer'}\n"
             f"Check the credentials in {db.user_vars} (see tests/{db.settings}.py)"
         )

@@ -1,9 +1,11 @@
 """Run Django's own test suite against the patched tree, judged by a known list.
 
 The tree is installed (not put on a path) into a virtual environment under
-build/, then tests/runtests.py runs from the tree. Failures are compared with
-known-failures/<database>.txt: anything not listed fails the run, and so does a
-listed test that now passes, so the list can only shrink.
+build/ (one per Python version, and one more for a driver that must not share
+it), then tests/runtests.py runs from the tree. Failures are compared with the
+driver's known-failures/<stem>.txt (sqlite, mysql, postgresql-psycopg2,
+postgresql-psycopg): anything not listed fails the run, and so does a listed
+test that now passes, so the list can only shrink.
 """
 
 from __future__ import annotations
@@ -124,16 +126,21 @@ def _python_version(python: str) -> str:
 
 
 def prepare(
-    repo: Repo, python: str, requirements: list[Path], build_hint: str = ""
+    repo: Repo,
+    python: str,
+    requirements: list[Path],
+    build_hint: str = "",
+    venv_suffix: str = "",
 ) -> tuple[Path, Path]:
     """Build the tree and a venv where it is the installed Django, or reuse both.
 
-    A marker in the venv records the tree's fingerprint and the digest of each
-    requirements file installed, so that switching databases only installs
-    the missing driver, and only a changed patch or overlay rebuilds the tree.
+    The venv is build/venv-pyX.Y<venv_suffix>. A marker in it records the
+    tree's fingerprint and the digest of each requirements file installed, so
+    that switching databases only installs the missing driver, and only a
+    changed patch or overlay rebuilds the tree.
     """
     version = _python_version(python)
-    venv = repo.build_dir / f"venv-py{version}"
+    venv = repo.build_dir / f"venv-py{version}{venv_suffix}"
     tree = repo.build_dir / "tree"
     vpython = venv / "bin" / "python"
     marker = venv / ".forktool-installed.json"
@@ -180,24 +187,26 @@ def run_suite(
     args: list[str],
     *,
     database: str = "sqlite",
+    driver: str | None = None,
     python: str = sys.executable,
     env: dict[str, str] | None = None,
 ) -> int:
     db = databases.get(database)
+    drv = db.driver(driver)
     databases.check_listening(db)
     reqs = [repo.root / "requirements" / "tests.txt"]
-    if db.requirements:
-        reqs.append(repo.root / "requirements" / db.requirements)
-    vpython, tree = prepare(repo, python, reqs, db.build_hint)
-    databases.check_login(db, vpython, tree / "tests")
-    known_file = repo.root / "known-failures" / f"{database}.txt"
+    if drv.requirements:
+        reqs.append(repo.root / "requirements" / drv.requirements)
+    vpython, tree = prepare(repo, python, reqs, db.build_hint, drv.venv_suffix)
+    databases.check_login(db, drv, vpython, tree / "tests")
+    known_file = repo.root / "known-failures" / f"{drv.stem}.txt"
     known = read_known(known_file)
     cmd = [str(vpython), "runtests.py", *args]
     if not any(a.split("=")[0] in VERBOSITY_ARGS for a in args):
         cmd.insert(2, "--verbosity=2")  # per-test lines, to see listed tests pass
     if db.settings and not any(a.startswith("--settings") for a in args):
         cmd.insert(2, f"--settings={db.settings}")
-    log = repo.build_dir / f"test-{database}.log"
+    log = repo.build_dir / f"test-{drv.stem}.log"
     step(f"Running {' '.join(cmd[1:])} (full log: {log.relative_to(repo.root)})")
     started = time.monotonic()
     outcome, pending, shown = Outcome(), [], 0

@@ -1,10 +1,14 @@
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
 from forktool import databases
+from forktool.cli import main
 from forktool.errors import ForkError
+
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements"
 
 
 def _closed_port() -> int:
@@ -22,7 +26,59 @@ def test_unknown_database_names_the_choices():
 def test_sqlite_needs_no_server():
     db = databases.get("sqlite")
     databases.check_listening(db)  # nothing to reach, nothing raised
-    assert db.settings is None and db.requirements is None
+    assert db.settings is None and db.driver().requirements is None
+
+
+@pytest.mark.parametrize(
+    "name, driver, stem, venv_suffix",
+    [
+        ("sqlite", None, "sqlite", ""),
+        ("mysql", None, "mysql", ""),
+        ("postgresql", None, "postgresql-psycopg2", ""),
+        ("postgresql", "psycopg2", "postgresql-psycopg2", ""),
+        ("postgresql", "psycopg", "postgresql-psycopg", "-psycopg"),
+    ],
+)
+def test_each_driver_has_its_list_and_venv(name, driver, stem, venv_suffix):
+    chosen = databases.get(name).driver(driver)
+    assert (chosen.stem, chosen.venv_suffix) == (stem, venv_suffix)
+    known = REQUIREMENTS.parent / "known-failures" / f"{stem}.txt"
+    assert known.is_file()
+
+
+def _pins(name: str) -> set[str]:
+    lines = (REQUIREMENTS / name).read_text().splitlines()
+    return {line.split("==")[0].lower() for line in lines if "==" in line}
+
+
+def test_the_psycopg_venv_never_gets_psycopg2():
+    # The venv for psycopg 3 holds tests.txt plus the driver's own file; the
+    # shared venv must not get psycopg 3 either, or the backend would use it.
+    psycopg = databases.get("postgresql").driver("psycopg")
+    assert not {"psycopg2", "psycopg2-binary"} & (
+        _pins("tests.txt") | _pins(psycopg.requirements)
+    )
+    assert "psycopg" in _pins(psycopg.requirements)
+    assert "psycopg" not in _pins("tests.txt")
+
+
+@pytest.mark.parametrize("name", ["sqlite", "mysql"])
+def test_driver_is_for_postgresql_only(name, capsys):
+    with pytest.raises(ForkError, match="--driver is for --database postgresql"):
+        databases.get(name).driver("psycopg")
+    # The command line says so on one line, before building anything.
+    assert main(["test", "--database", name, "--driver", "psycopg", "basic"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("forktool: error: --driver is for --database postgresql")
+    assert err.count("\n") == 1
+
+
+def test_unknown_driver_names_the_choices():
+    with pytest.raises(
+        ForkError, match="unknown driver 'pg8000' for postgresql "
+        r"\(choose from psycopg2, psycopg\)",
+    ):  # fmt: skip
+        databases.get("postgresql").driver("pg8000")
 
 
 @pytest.mark.parametrize(
@@ -58,8 +114,36 @@ def test_login_failure_reports_the_drivers_message(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("POSTGRES_PORT", "1")
     db = databases.get("postgresql")
-    with pytest.raises(ForkError, match='role "u" does not exist'):
-        databases.check_login(db, sys.executable, tmp_path)
+    with pytest.raises(ForkError, match='with psycopg2: FATAL: role "u" does not'):
+        databases.check_login(db, db.driver(), sys.executable, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "chosen, other", [("psycopg2", "psycopg"), ("psycopg", "psycopg2")]
+)
+def test_the_probe_logs_in_with_the_chosen_driver(tmp_path, chosen, other):
+    (tmp_path / "test_postgresql.py").write_text(
+        "DATABASES = {'default': {'HOST': 'h', 'PORT': '1', 'USER': 'u',"
+        " 'PASSWORD': 'p'}}\n"
+    )
+    # The chosen driver's stand-in refuses, naming itself and what it was
+    # given; the other one's would let the probe pass.
+    (tmp_path / f"{chosen}.py").write_text(
+        "def connect(**kwargs):\n"
+        f"    raise RuntimeError('{chosen} got ' + repr(sorted(kwargs.items())))\n"
+    )
+    (tmp_path / f"{other}.py").write_text(
+        "class C:\n    def close(self):\n        pass\n"
+        "def connect(**kwargs):\n    return C()\n"
+    )
+    db = databases.get("postgresql")
+    with pytest.raises(ForkError) as info:
+        databases.check_login(db, db.driver(chosen), sys.executable, tmp_path)
+    assert f"with {chosen}: {chosen} got " in str(info.value)
+    assert (
+        "[('connect_timeout', 5), ('dbname', 'postgres'), ('host', 'h'), "
+        "('password', 'p'), ('port', '1'), ('user', 'u')]"
+    ) in str(info.value)
 
 
 def _fake_mysql(folder, zones: int) -> None:
@@ -80,11 +164,13 @@ def _fake_mysql(folder, zones: int) -> None:
 
 def test_login_succeeds_quietly(tmp_path, capsys):
     _fake_mysql(tmp_path, zones=1800)
-    databases.check_login(databases.get("mysql"), sys.executable, tmp_path)
+    db = databases.get("mysql")
+    databases.check_login(db, db.driver(), sys.executable, tmp_path)
     assert capsys.readouterr().err == ""
 
 
 def test_mysql_without_time_zone_tables_warns(tmp_path, capsys):
     _fake_mysql(tmp_path, zones=0)
-    databases.check_login(databases.get("mysql"), sys.executable, tmp_path)
+    db = databases.get("mysql")
+    databases.check_login(db, db.driver(), sys.executable, tmp_path)
     assert "no time zone definitions" in capsys.readouterr().err

@@ -1,5 +1,9 @@
+import sys
+from pathlib import Path
+
 import pytest
 
+from forktool import databases, testing
 from forktool.errors import ForkError
 from forktool.testing import judge, parse_output, read_known
 
@@ -94,3 +98,71 @@ def test_judge_fails_when_the_runner_crashes(capsys):
     outcome = parse_output(["Traceback (most recent call last):", "ImportError: x"])
     assert judge(outcome, {}, "sqlite.txt", 1, 0.1) == 1
     assert "exited with 1 without reporting a failure" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "driver, venv", [("psycopg2", "venv-py3.11"), ("psycopg", "venv-py3.11-psycopg")]
+)
+def test_each_postgresql_driver_gets_its_venv(repo, monkeypatch, driver, venv):
+    # prepare() with every command faked: which venv it makes, what goes in it.
+    made, installed = [], []
+
+    def fake_run(cmd, **kwargs):
+        made.append(Path(cmd[-1]))
+        (Path(cmd[-1]) / "bin").mkdir(parents=True)
+        (Path(cmd[-1]) / "bin" / "python").touch()
+
+    monkeypatch.setattr(testing, "_python_version", lambda python: "3.11")
+    monkeypatch.setattr(testing.subprocess, "run", fake_run)
+    monkeypatch.setattr(
+        testing, "_pip", lambda python, *args, hint="": installed.append(args)
+    )
+    monkeypatch.setattr(testing, "rebuild", lambda repo, tree: tree.mkdir())
+    reqs = repo.root / "requirements"
+    reqs.mkdir()
+    chosen = databases.get("postgresql").driver(driver)
+    wanted = [reqs / "tests.txt", reqs / chosen.requirements]
+    for path in wanted:
+        path.write_text(f"# {path.name}\n")
+    vpython, _ = testing.prepare(
+        repo, "python3.11", wanted, venv_suffix=chosen.venv_suffix
+    )
+    assert made == [repo.build_dir / venv]
+    assert vpython == repo.build_dir / venv / "bin" / "python"
+    assert [a[2] for a in installed if a[:2] == ("install", "-r")] == [
+        str(path) for path in wanted
+    ]
+
+
+FAKE_RUNNER = """\
+print("test_bad (app.tests.T.test_bad) ... FAIL")
+print("FAIL: test_bad (app.tests.T.test_bad)")
+print("FAILED (failures=1)")
+raise SystemExit(1)
+"""
+
+
+@pytest.mark.parametrize("driver, code", [("psycopg", 0), ("psycopg2", 1)])
+def test_each_postgresql_driver_has_its_list_and_log(repo, monkeypatch, driver, code):
+    # Only postgresql-psycopg.txt lists the test the fake runner fails.
+    known = repo.root / "known-failures"
+    known.mkdir()
+    (known / "postgresql-psycopg.txt").write_text("app.tests.T.test_bad  # r\n")
+    (known / "postgresql-psycopg2.txt").write_text("# nothing listed\n")
+    tree = repo.build_dir / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "runtests.py").write_text(FAKE_RUNNER)
+    prepared = []
+
+    def fake_prepare(repo, python, reqs, hint, venv_suffix):
+        prepared.append(([r.name for r in reqs], venv_suffix))
+        return Path(sys.executable), tree
+
+    monkeypatch.setattr(testing, "prepare", fake_prepare)
+    monkeypatch.setattr(databases, "check_listening", lambda db: None)
+    monkeypatch.setattr(databases, "check_login", lambda *args: None)
+    chosen = databases.get("postgresql").driver(driver)
+    assert testing.run_suite(repo, [], database="postgresql", driver=driver) == code
+    assert prepared == [(["tests.txt", chosen.requirements], chosen.venv_suffix)]
+    log = repo.build_dir / f"test-postgresql-{driver}.log"
+    assert "FAILED (failures=1)" in log.read_text()
