@@ -1,6 +1,7 @@
-# Settings for running Django's test suite against PostgreSQL with psycopg2:
+# Settings for running Django's test suite against PostgreSQL, on psycopg 3 or
+# psycopg2 (the backend uses psycopg 3 whenever it is installed):
 #
-#     python -m forktool test --database postgresql [app ...]
+#     python -m forktool test --database postgresql --driver psycopg [app ...]
 #
 # or, inside the built tree, ./runtests.py --settings=test_postgresql.
 # The server defaults match a local PostgreSQL with trust authentication;
