@@ -273,6 +273,14 @@ class OptionsTests(TestCase):
         self.assertNotIn("isolation_level", params)
         self.assertNotIn("assume_role", params)
 
+    def test_server_side_binding(self):
+        conn = new_connection(server_side_binding=False)
+        self.assertNotIn("server_side_binding", conn.get_connection_params())
+        conn = new_connection(server_side_binding=True)
+        msg = "OPTIONS['server_side_binding'] isn't supported"
+        with self.assertRaisesMessage(ImproperlyConfigured, msg):
+            conn.get_connection_params()
+
     def test_libpq_options_are_passed_on(self):
         conn = new_connection(options="-c search_path=driver_path,public")
         try:
