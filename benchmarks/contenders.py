@@ -2,9 +2,9 @@
 
 A contender names a runner (a class in ``runners.py``, which the worker
 instantiates inside the contender's venv) and an environment (which venv, so
-which Django). Adding a line here, and a runner if none fits, adds a line to
-every table and to the chart: when the fork gains native async execution, its
-contender is one more ``register`` call.
+which Django and which PostgreSQL driver). Adding a line here, and a runner if
+none fits, adds a line to every table and to the chart: when the fork gains
+native async execution, its contender is one more ``register`` call.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SCENARIO_DATABASES = {CONCURRENCY: ("postgresql",)}
 class Contender:
     key: str  # the --contender value and the key in results.json
     label: str  # the column header and the chart's legend
-    environment: str  # "fork" or "upstream": the venv it runs in
+    environment: str  # "fork", "fork-psycopg" or "upstream": the venv it runs in
     runner: str  # the runner class's name in runners.py
     scenarios: tuple[str, ...]
     databases: tuple[str, ...] = DATABASES
@@ -118,7 +118,7 @@ register(
     Contender(
         POOL,
         "raw psycopg 3 pool",
-        "fork",
+        "fork-psycopg",
         "PsycopgPool",
         (CONCURRENCY,),
         databases=("postgresql",),

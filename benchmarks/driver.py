@@ -62,7 +62,8 @@ def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
             # contender with --contender to have --quick build it.
             say("skipping the upstream contenders: --quick does not build their venv")
             continue
-        given = sys.executable if name == "fork" else opts.upstream_python
+        # The fork's venvs run on this interpreter; upstream on one it supports.
+        given = sys.executable if env.install_repo else opts.upstream_python
         python = envs.find_python(env, given)
         if python is None:
             minimum = ".".join(map(str, env.minimum_python))
