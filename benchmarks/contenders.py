@@ -35,9 +35,14 @@ class Contender:
     # The contender whose figures this one's ratios are taken against in the
     # per-call and memory tables (its sync twin); None: itself.
     baseline: str | None = None
-    # Merged into the worker's DATABASES["default"]: how a contender picks a
-    # driver or a backend option (psycopg 3, native async) in the same venv.
+    # Merged into the worker's DATABASES["default"]: a backend option (native
+    # async, say) that a contender sets in the same venv. Not the driver: what
+    # the venv has installed decides that.
     database: dict[str, Any] = field(default_factory=dict)
+    # The module the contender must reach PostgreSQL through, as the worker
+    # reports it (Django's connection.Database): a run refuses a result from
+    # any other, so a venv holding the wrong driver cannot fill a column.
+    driver: str | None = None
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)
@@ -83,6 +88,7 @@ register(
         "fork",
         "DjangoSync",
         (PERCALL, CONCURRENCY, MEMORY),
+        driver="psycopg2",
     )
 )
 register(
@@ -93,6 +99,7 @@ register(
         "DjangoAsync",
         (PERCALL, CONCURRENCY, MEMORY),
         baseline="fork-sync",
+        driver="psycopg2",
     )
 )
 register(
@@ -102,6 +109,7 @@ register(
         "upstream",
         "DjangoSync",
         (PERCALL,),
+        driver="psycopg",
     )
 )
 register(
@@ -112,6 +120,7 @@ register(
         "DjangoAsync",
         (PERCALL, CONCURRENCY),
         baseline="upstream-sync",
+        driver="psycopg",
     )
 )
 register(
@@ -122,5 +131,6 @@ register(
         "PsycopgPool",
         (CONCURRENCY,),
         databases=("postgresql",),
+        driver="psycopg",
     )
 )

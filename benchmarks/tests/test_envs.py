@@ -1,7 +1,10 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks import envs
+from benchmarks.contenders import REGISTRY, SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 # What each driver module is installed as. psycopg-pool counts as psycopg 3:
@@ -63,6 +66,24 @@ def test_the_shared_requirements_pin_no_driver():
         assert "matplotlib" in pins
         for packages in DRIVER_PACKAGES.values():
             assert not packages & set(pins), name
+
+
+def running_on_postgresql():
+    return [
+        c for c in REGISTRY.values() if any(c.runs(s, "postgresql") for s in SCENARIOS)
+    ]
+
+
+@pytest.mark.parametrize("contender", running_on_postgresql(), ids=lambda c: c.key)
+def test_each_venv_holds_exactly_the_driver_its_contenders_expect(contender):
+    env = envs.environments(ROOT)[contender.environment]
+    pins = set(envs.pinned(env.requirements))
+    assert contender.driver in DRIVER_PACKAGES
+    for driver, packages in DRIVER_PACKAGES.items():
+        if driver == contender.driver:
+            assert packages & pins, f"{env.name} does not install {driver}"
+        else:
+            assert not packages & pins, f"{env.name} also installs {driver}"
 
 
 def test_the_psycopg2_venv_has_no_psycopg_3():
