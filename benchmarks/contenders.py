@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# How the tables name a PostgreSQL driver module.
+DRIVER_NAMES = {"psycopg2": "psycopg2", "psycopg": "psycopg 3"}
+
 # Scenarios, in the order the driver runs them.
 PERCALL = "percall"
 CONCURRENCY = "concurrency"
@@ -43,6 +46,11 @@ class Contender:
     # reports it (Django's connection.Database): a run refuses a result from
     # any other, so a venv holding the wrong driver cannot fill a column.
     driver: str | None = None
+    # The column header on PostgreSQL, where the driver matters; None: label.
+    postgresql_label: str | None = None
+    # A contender whose same figure this one's is also divided by, shown as a
+    # second ratio: a psycopg 3 contender against its psycopg2 twin.
+    versus: str | None = None
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)
@@ -51,6 +59,12 @@ class Contender:
             and database in self.databases
             and database in allowed
         )
+
+    def title(self, database: str) -> str:
+        """The contender's header in the given database's tables."""
+        if database == "postgresql" and self.postgresql_label:
+            return self.postgresql_label
+        return self.label
 
 
 REGISTRY: dict[str, Contender] = {}
@@ -81,6 +95,10 @@ POOL = "psycopg3-pool"
 # requirements/bench-upstream.txt (a test checks that it does).
 UPSTREAM_VERSION = "6.1.3"
 
+# The fork on each PostgreSQL driver: its backend takes psycopg 3 when that is
+# installed and psycopg2 otherwise, so each driver has a venv of its own
+# ("fork" and "fork-psycopg"), and the psycopg 3 columns carry a second ratio
+# to the psycopg2 ones: what switching drivers costs.
 register(
     Contender(
         "fork-sync",
@@ -89,6 +107,7 @@ register(
         "DjangoSync",
         (PERCALL, CONCURRENCY, MEMORY),
         driver="psycopg2",
+        postgresql_label="fork sync, psycopg2",
     )
 )
 register(
@@ -100,6 +119,36 @@ register(
         (PERCALL, CONCURRENCY, MEMORY),
         baseline="fork-sync",
         driver="psycopg2",
+        postgresql_label="fork async (sync_to_async), psycopg2",
+    )
+)
+# PostgreSQL only: on SQLite they would repeat the two above. No memory
+# scenario: tracemalloc does not see the drivers' C buffers, and reading
+# 100,000 rows under it would add some 45 s to a full run. A sync caller's
+# concurrency line is flat by construction, and fork-sync already draws it.
+register(
+    Contender(
+        "fork-sync-psycopg",
+        "fork sync, psycopg 3",
+        "fork-psycopg",
+        "DjangoSync",
+        (PERCALL,),
+        databases=("postgresql",),
+        driver="psycopg",
+        versus="fork-sync",
+    )
+)
+register(
+    Contender(
+        "fork-async-psycopg",
+        "fork async (sync_to_async), psycopg 3",
+        "fork-psycopg",
+        "DjangoAsync",
+        (PERCALL, CONCURRENCY),
+        databases=("postgresql",),
+        baseline="fork-sync-psycopg",
+        driver="psycopg",
+        versus="fork-async",
     )
 )
 register(
@@ -110,6 +159,7 @@ register(
         "DjangoSync",
         (PERCALL,),
         driver="psycopg",
+        postgresql_label=f"upstream {UPSTREAM_VERSION} sync, psycopg 3",
     )
 )
 register(
@@ -121,6 +171,7 @@ register(
         (PERCALL, CONCURRENCY),
         baseline="upstream-sync",
         driver="psycopg",
+        postgresql_label=f"upstream {UPSTREAM_VERSION} async, psycopg 3",
     )
 )
 register(

@@ -185,14 +185,22 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         "contender's sync twin for per-call and memory figures, the raw "
         "psycopg 3 pool at the same concurrency for the concurrency figures.",
     ]
+    measured = {key for results in data["results"].values() for key in results}
+    if any(c.versus in measured and c.key in measured for c in chosen):
+        lines[-1] += (
+            ' A second ratio ("…x of psycopg2") is to the fork\'s same figure '
+            "on the other driver, also measured in this run: what switching "
+            "drivers costs."
+        )
     failures = data.get("failures", {})
     for database, results in data["results"].items():
         lines += ["", f"### {database}", ""]
         for key, result in results.items():
             info = ", ".join(f"{k} {v}" for k, v in result["about"].items())
-            lines.append(f"- {registry.REGISTRY[key].label}: {info}")
+            lines.append(f"- {registry.REGISTRY[key].title(database)}: {info}")
         for key, why in failures.get(database, {}).items():
-            lines.append(f"- {registry.REGISTRY[key].label}: not measured ({why})")
+            title = registry.REGISTRY[key].title(database)
+            lines.append(f"- {title}: not measured ({why})")
         if database in data.get("servers", {}):
             lines.append(f"- server: {data['servers'][database]}")
         figures = {k: v["figures"] for k, v in results.items()}
@@ -219,7 +227,9 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
             ),
         ]
         for scenario, title, cases, fmt in sections:
-            headers, rows = report.table(figures, chosen, scenario, cases, fmt)
+            headers, rows = report.table(
+                figures, chosen, database, scenario, cases, fmt
+            )
             if rows:
                 lines += ["", f"{title}:", "", report.markdown(headers, rows)]
     return "\n".join(lines) + "\n"
@@ -285,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             data["servers"][database] = setup["server"]
         data["results"][database] = {}
         for contender in chosen:
-            title = contender.label
+            title = contender.title(database)
             scenarios = [s for s in registry.SCENARIOS if contender.runs(s, database)]
             if not scenarios or contender.environment not in ready:
                 continue

@@ -39,7 +39,7 @@ def test_render_names_the_machine_the_contenders_and_the_ratios():
     assert "2 cores (Some CPU)" in text
     assert "load average [1.0, 1.0, 1.0] before" in text
     assert "- server: PostgreSQL 15.20" in text
-    assert f"- {REGISTRY['fork-async'].label}: python 3.11.7" in text
+    assert "- fork async (sync_to_async), psycopg2: python 3.11.7" in text
     assert "| 10 in flight | 4.00 ms/query, 250 q/s (4.00x) " in text
     assert "Per call" not in text  # no contender ran it
 
@@ -67,9 +67,23 @@ def test_a_contender_lays_its_database_settings_over_the_default():
 
 def test_render_lists_what_failed():
     data = json.loads(json.dumps(DATA))
-    data["failures"] = {"postgresql": {"fork-sync": "refused: why"}}
+    data["failures"] = {"postgresql": {"fork-sync-psycopg": "refused: why"}}
     text = driver.render(data, select())
-    assert "- fork sync: not measured (refused: why)" in text
+    assert "- fork sync, psycopg 3: not measured (refused: why)" in text
+    assert "switching drivers" not in text
+
+
+def test_render_explains_the_second_ratio_when_a_cell_has_one():
+    data = json.loads(json.dumps(DATA))
+    postgresql = data["results"]["postgresql"]
+    postgresql["fork-async-psycopg"] = {
+        "about": {"python": "3.11.7", "driver": "psycopg 3.3.9"},
+        "figures": {"concurrency": {"10": [0.002]}},
+    }
+    text = driver.render(data, select())
+    assert "what switching drivers costs" in text
+    assert "| 2.00 ms/query, 500 q/s (2.00x; 0.50x of psycopg2) |" in text
+    assert "- fork async (sync_to_async), psycopg 3: python 3.11.7" in text
 
 
 def mismatch(key, database, result):
@@ -78,7 +92,7 @@ def mismatch(key, database, result):
 
 def test_a_result_from_the_expected_driver_is_accepted():
     assert mismatch("fork-sync", "postgresql", {"driver": "psycopg2"}) is None
-    assert mismatch("upstream-sync", "postgresql", {"driver": "psycopg"}) is None
+    assert mismatch("fork-sync-psycopg", "postgresql", {"driver": "psycopg"}) is None
     assert mismatch("psycopg3-pool", "postgresql", {"driver": "psycopg"}) is None
     # SQLite has one driver: nothing to check.
     assert mismatch("fork-sync", "sqlite", {"driver": "sqlite3"}) is None
@@ -87,8 +101,8 @@ def test_a_result_from_the_expected_driver_is_accepted():
 def test_a_result_from_another_driver_is_refused():
     why = mismatch("fork-sync", "postgresql", {"driver": "psycopg"})
     assert why == "its worker used psycopg, but fork-sync expects psycopg2"
-    why = mismatch("upstream-async", "postgresql", {"driver": "psycopg2"})
-    assert why == "its worker used psycopg2, but upstream-async expects psycopg"
+    why = mismatch("fork-async-psycopg", "postgresql", {"driver": "psycopg2"})
+    assert why == "its worker used psycopg2, but fork-async-psycopg expects psycopg"
     why = mismatch("fork-sync", "postgresql", {})
     assert why == "its worker used an unreported driver, but fork-sync expects psycopg2"
 
@@ -134,6 +148,6 @@ def test_measure_refuses_a_result_from_a_venv_with_the_wrong_driver(monkeypatch)
     python, sent_job = sent[0]
     assert python == env.python
     assert sent_job["runner"] == "DjangoSync" and sent_job["action"] == "run"
-    env = envs.environments(driver.ROOT)["upstream"]
-    result = driver.measure(REGISTRY["upstream-sync"], job, env, Path("/tmp"))
+    env = envs.environments(driver.ROOT)["fork-psycopg"]
+    result = driver.measure(REGISTRY["fork-sync-psycopg"], job, env, Path("/tmp"))
     assert result["driver"] == "psycopg"
