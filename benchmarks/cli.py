@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python3 -m benchmarks",
         description="What the async ORM interface costs, and how it scales "
         "with concurrency, against sync calls, upstream Django and a raw "
-        "psycopg 3 pool.",
+        "psycopg 3 pool, with the fork on psycopg2 and on psycopg 3.",
     )
     p.add_argument(
         "--quick",

@@ -2,15 +2,18 @@
 
 A contender names a runner (a class in ``runners.py``, which the worker
 instantiates inside the contender's venv) and an environment (which venv, so
-which Django). Adding a line here, and a runner if none fits, adds a line to
-every table and to the chart: when the fork gains native async execution, its
-contender is one more ``register`` call.
+which Django and which PostgreSQL driver). Adding a line here, and a runner if
+none fits, adds a line to every table and to the chart: when the fork gains
+native async execution, its contender is one more ``register`` call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+# How the tables name a PostgreSQL driver module.
+DRIVER_NAMES = {"psycopg2": "psycopg2", "psycopg": "psycopg 3"}
 
 # Scenarios, in the order the driver runs them.
 PERCALL = "percall"
@@ -28,16 +31,26 @@ SCENARIO_DATABASES = {CONCURRENCY: ("postgresql",)}
 class Contender:
     key: str  # the --contender value and the key in results.json
     label: str  # the column header and the chart's legend
-    environment: str  # "fork" or "upstream": the venv it runs in
+    environment: str  # "fork", "fork-psycopg" or "upstream": the venv it runs in
     runner: str  # the runner class's name in runners.py
     scenarios: tuple[str, ...]
     databases: tuple[str, ...] = DATABASES
     # The contender whose figures this one's ratios are taken against in the
     # per-call and memory tables (its sync twin); None: itself.
     baseline: str | None = None
-    # Merged into the worker's DATABASES["default"]: how a contender picks a
-    # driver or a backend option (psycopg 3, native async) in the same venv.
+    # Merged into the worker's DATABASES["default"]: a backend option (native
+    # async, say) that a contender sets in the same venv. Not the driver: what
+    # the venv has installed decides that.
     database: dict[str, Any] = field(default_factory=dict)
+    # The module the contender must reach PostgreSQL through, as the worker
+    # reports it (Django's connection.Database): a run refuses a result from
+    # any other, so a venv holding the wrong driver cannot fill a column.
+    driver: str | None = None
+    # The column header on PostgreSQL, where the driver matters; None: label.
+    postgresql_label: str | None = None
+    # A contender whose same figure this one's is also divided by, shown as a
+    # second ratio: a psycopg 3 contender against its psycopg2 twin.
+    versus: str | None = None
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)
@@ -46,6 +59,12 @@ class Contender:
             and database in self.databases
             and database in allowed
         )
+
+    def title(self, database: str) -> str:
+        """The contender's header in the given database's tables."""
+        if database == "postgresql" and self.postgresql_label:
+            return self.postgresql_label
+        return self.label
 
 
 REGISTRY: dict[str, Contender] = {}
@@ -76,6 +95,10 @@ POOL = "psycopg3-pool"
 # requirements/bench-upstream.txt (a test checks that it does).
 UPSTREAM_VERSION = "6.1.3"
 
+# The fork on each PostgreSQL driver: its backend takes psycopg 3 when that is
+# installed and psycopg2 otherwise, so each driver has a venv of its own
+# ("fork" and "fork-psycopg"), and the psycopg 3 columns carry a second ratio
+# to the psycopg2 ones: what switching drivers costs.
 register(
     Contender(
         "fork-sync",
@@ -83,6 +106,8 @@ register(
         "fork",
         "DjangoSync",
         (PERCALL, CONCURRENCY, MEMORY),
+        driver="psycopg2",
+        postgresql_label="fork sync, psycopg2",
     )
 )
 register(
@@ -93,6 +118,37 @@ register(
         "DjangoAsync",
         (PERCALL, CONCURRENCY, MEMORY),
         baseline="fork-sync",
+        driver="psycopg2",
+        postgresql_label="fork async (sync_to_async), psycopg2",
+    )
+)
+# PostgreSQL only: on SQLite they would repeat the two above. No memory
+# scenario: tracemalloc does not see the drivers' C buffers, and reading
+# 100,000 rows under it would add some 45 s to a full run. A sync caller's
+# concurrency line is flat by construction, and fork-sync already draws it.
+register(
+    Contender(
+        "fork-sync-psycopg",
+        "fork sync, psycopg 3",
+        "fork-psycopg",
+        "DjangoSync",
+        (PERCALL,),
+        databases=("postgresql",),
+        driver="psycopg",
+        versus="fork-sync",
+    )
+)
+register(
+    Contender(
+        "fork-async-psycopg",
+        "fork async (sync_to_async), psycopg 3",
+        "fork-psycopg",
+        "DjangoAsync",
+        (PERCALL, CONCURRENCY),
+        databases=("postgresql",),
+        baseline="fork-sync-psycopg",
+        driver="psycopg",
+        versus="fork-async",
     )
 )
 register(
@@ -102,6 +158,8 @@ register(
         "upstream",
         "DjangoSync",
         (PERCALL,),
+        driver="psycopg",
+        postgresql_label=f"upstream {UPSTREAM_VERSION} sync, psycopg 3",
     )
 )
 register(
@@ -112,15 +170,18 @@ register(
         "DjangoAsync",
         (PERCALL, CONCURRENCY),
         baseline="upstream-sync",
+        driver="psycopg",
+        postgresql_label=f"upstream {UPSTREAM_VERSION} async, psycopg 3",
     )
 )
 register(
     Contender(
         POOL,
         "raw psycopg 3 pool",
-        "fork",
+        "fork-psycopg",
         "PsycopgPool",
         (CONCURRENCY,),
         databases=("postgresql",),
+        driver="psycopg",
     )
 )

@@ -62,7 +62,8 @@ def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
             # contender with --contender to have --quick build it.
             say("skipping the upstream contenders: --quick does not build their venv")
             continue
-        given = sys.executable if name == "fork" else opts.upstream_python
+        # The fork's venvs run on this interpreter; upstream on one it supports.
+        given = sys.executable if env.install_repo else opts.upstream_python
         python = envs.find_python(env, given)
         if python is None:
             minimum = ".".join(map(str, env.minimum_python))
@@ -76,6 +77,22 @@ def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
     return ready
 
 
+class WorkerError(Exception):
+    """A worker's job failed, or its result was refused; the message is one line.
+
+    ``traceback`` is the file that holds the worker's traceback, if it wrote one.
+    """
+
+    def __init__(self, message: str, traceback: Path | None = None) -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+    def line(self) -> str:
+        """The message, and where the traceback is: what the driver prints."""
+        where = f" (traceback in {self.traceback})" if self.traceback else ""
+        return f"{self}{where}"
+
+
 def run_worker(python: Path, job: dict[str, Any], work: Path) -> dict[str, Any]:
     name = f"{job['action']}-{job['database']}-{job.get('contender', 'tables')}"
     job_file, out = work / f"{name}.job.json", work / f"{name}.out.json"
@@ -86,9 +103,61 @@ def run_worker(python: Path, job: dict[str, Any], work: Path) -> dict[str, Any]:
     proc = subprocess.run(
         [str(python), str(HERE / "worker.py"), str(job_file)], cwd=work
     )
-    if proc.returncode != 0 or not out.exists():
-        raise RuntimeError(f"the worker for {name} failed (exit {proc.returncode})")
-    return json.loads(out.read_text(encoding="utf-8"))
+    if not out.exists():
+        raise WorkerError(f"the worker exited with {proc.returncode}, writing nothing")
+    result = json.loads(out.read_text(encoding="utf-8"))
+    if "error" in result:
+        raise WorkerError(result["error"], traceback=out)
+    if proc.returncode != 0:
+        raise WorkerError(f"the worker exited with {proc.returncode}")
+    return result
+
+
+def driver_mismatch(
+    contender: registry.Contender, database: str, result: dict[str, Any]
+) -> str | None:
+    """Why a result must be refused, or None when it went through the right driver.
+
+    Only PostgreSQL has a choice of driver: there the worker must have used
+    the one the contender declares, whatever its venv happens to hold.
+    """
+    if database != "postgresql":
+        return None
+    used = result.get("driver") or "an unreported driver"
+    if contender.driver is None:
+        return f"{contender.key} declares no driver (its worker used {used})"
+    if used != contender.driver:
+        expected = f"{contender.key} expects {contender.driver}"
+        return f"its worker used {used}, but {expected}"
+    return None
+
+
+def measure(
+    contender: registry.Contender,
+    job: dict[str, Any],
+    env: envs.Environment,
+    work: Path,
+) -> dict[str, Any]:
+    """The contender's result for the job's database and scenarios.
+
+    Raises WorkerError when the worker failed or ran on another driver than
+    the contender's: its figures must not reach a table.
+    """
+    job = {
+        **job,
+        "action": "run",
+        "contender": contender.key,
+        "runner": contender.runner,
+        "database_settings": contender.database,
+    }
+    result = run_worker(env.python, job, work)
+    why = driver_mismatch(contender, job["database"], result)
+    if why:
+        venv = env.venv.relative_to(ROOT)
+        raise WorkerError(
+            f"refused: {why}; check what {venv} holds (deleting it has it rebuilt)"
+        )
+    return result
 
 
 def machine() -> dict[str, Any]:
@@ -116,11 +185,22 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         "contender's sync twin for per-call and memory figures, the raw "
         "psycopg 3 pool at the same concurrency for the concurrency figures.",
     ]
+    measured = {key for results in data["results"].values() for key in results}
+    if any(c.versus in measured and c.key in measured for c in chosen):
+        lines[-1] += (
+            ' A second ratio ("…x of psycopg2") is to the fork\'s same figure '
+            "on the other driver, also measured in this run: what switching "
+            "drivers costs."
+        )
+    failures = data.get("failures", {})
     for database, results in data["results"].items():
         lines += ["", f"### {database}", ""]
         for key, result in results.items():
             info = ", ".join(f"{k} {v}" for k, v in result["about"].items())
-            lines.append(f"- {registry.REGISTRY[key].label}: {info}")
+            lines.append(f"- {registry.REGISTRY[key].title(database)}: {info}")
+        for key, why in failures.get(database, {}).items():
+            title = registry.REGISTRY[key].title(database)
+            lines.append(f"- {title}: not measured ({why})")
         if database in data.get("servers", {}):
             lines.append(f"- server: {data['servers'][database]}")
         figures = {k: v["figures"] for k, v in results.items()}
@@ -147,7 +227,9 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
             ),
         ]
         for scenario, title, cases, fmt in sections:
-            headers, rows = report.table(figures, chosen, scenario, cases, fmt)
+            headers, rows = report.table(
+                figures, chosen, database, scenario, cases, fmt
+            )
             if rows:
                 lines += ["", f"{title}:", "", report.markdown(headers, rows)]
     return "\n".join(lines) + "\n"
@@ -198,32 +280,37 @@ def main(argv: list[str] | None = None) -> int:
     if "fork" not in ready:
         say("the fork's venv could not be built")
         return 2
-    data["results"], data["servers"] = {}, {}
+    data["results"], data["servers"], data["failures"] = {}, {}, {}
+    environments = envs.environments(ROOT)
     for database in opts.databases:
         base = {"database": database, "sizes": data["sizes"]}
         base["sqlite_path"] = str(work / "asyncorm_bench.sqlite3")
         say(f"{database}: creating and filling the tables")
-        setup = run_worker(ready["fork"], {**base, "action": "setup"}, work)
+        try:
+            setup = run_worker(ready["fork"], {**base, "action": "setup"}, work)
+        except WorkerError as exc:
+            say(f"{database}: creating the tables failed: {exc.line()}")
+            return 2
         if setup.get("server"):
             data["servers"][database] = setup["server"]
         data["results"][database] = {}
         for contender in chosen:
+            title = contender.title(database)
             scenarios = [s for s in registry.SCENARIOS if contender.runs(s, database)]
             if not scenarios or contender.environment not in ready:
                 continue
-            job = {
-                **base,
-                "action": "run",
-                "contender": contender.key,
-                "runner": contender.runner,
-                "database_settings": contender.database,
-                "scenarios": scenarios,
-            }
+            job = {**base, "scenarios": scenarios}
+            env = environments[contender.environment]
             began = time.monotonic()
-            result = run_worker(ready[contender.environment], job, work)
+            try:
+                result = measure(contender, job, env, work)
+            except WorkerError as exc:
+                data["failures"].setdefault(database, {})[contender.key] = str(exc)
+                say(f"{database}: {title}: FAILED: {exc.line()}")
+                continue
             data["results"][database][contender.key] = result
             took = time.monotonic() - began
-            say(f"{database}: {contender.label}: {', '.join(scenarios)} ({took:.0f} s)")
+            say(f"{database}: {title}: {', '.join(scenarios)} ({took:.0f} s)")
     data["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     data["machine"]["seconds"] = time.monotonic() - started
     (work / "results.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -234,4 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     chart = opts.chart if opts.chart.is_absolute() else ROOT / opts.chart
     draw(ready["fork"], data, chosen, chart, work)
     say(f"results in {work / 'results.json'} and {work / 'report.md'}")
+    failed = [f"{d}: {k}" for d, keys in data["failures"].items() for k in keys]
+    if failed:
+        say(f"left out of the tables, failed: {'; '.join(failed)}")
+        return 1
     return 0

@@ -1,9 +1,13 @@
 """The venvs the contenders run in, built on first use and reused after.
 
-``fork``: the patched Django, installed with ``pip install <repo>`` (the
-in-tree build backend writes the patched tree), with psycopg2 for the fork's
-PostgreSQL backend and requirements/bench.txt. ``upstream``: upstream Django's
-latest release from requirements/bench-upstream.txt, on a Python it supports.
+``fork`` and ``fork-psycopg``: the patched Django, installed with ``pip
+install <repo>`` (the in-tree build backend writes the patched tree), and
+requirements/bench.txt. The fork's PostgreSQL backend uses psycopg 3 when it
+is installed and psycopg2 otherwise, so each of the two holds one driver:
+``fork`` psycopg2 (requirements/postgresql.txt), ``fork-psycopg`` psycopg 3
+(requirements/postgresql-psycopg.txt) and the pool the raw-driver contender
+uses (requirements/bench-pool.txt). ``upstream``: upstream Django's latest
+release from requirements/bench-upstream.txt, on a Python it supports.
 A marker in each venv records what was installed, so a changed patch, overlay
 or requirements file rebuilds it and nothing else does.
 """
@@ -14,6 +18,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +52,17 @@ def environments(root: Path) -> dict[str, Environment]:
             (3, 8),
             install_repo=True,
         ),
+        "fork-psycopg": Environment(
+            "fork-psycopg",
+            root / "build" / "bench-venv-fork-psycopg",
+            (
+                req / "bench.txt",
+                req / "postgresql-psycopg.txt",
+                req / "bench-pool.txt",
+            ),
+            (3, 8),
+            install_repo=True,
+        ),
         "upstream": Environment(
             "upstream",
             root / "build" / "bench-venv-upstream",
@@ -55,6 +71,29 @@ def environments(root: Path) -> dict[str, Environment]:
             install_repo=False,
         ),
     }
+
+
+def pinned(paths: Iterable[Path]) -> dict[str, str]:
+    """The packages the requirements files pin, normalized name to version.
+
+    Follows ``-r`` includes; any other line that is not ``name==version``
+    (a comment, an option) is skipped.
+    """
+    pins: dict[str, str] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("-r "):
+                pins.update(pinned([path.parent / line[3:].strip()]))
+            elif "==" in line and not line.startswith("-"):
+                name, version = line.split("==", 1)
+                pins[normalize(name)] = version.strip()
+    return pins
+
+
+def normalize(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 def digest(env: Environment, root: Path) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import statistics
 from typing import Callable, Mapping, Sequence
 
-from benchmarks.contenders import CONCURRENCY, MEMORY, PERCALL, POOL, Contender
+from benchmarks.contenders import (
+    CONCURRENCY,
+    DRIVER_NAMES,
+    MEMORY,
+    PERCALL,
+    POOL,
+    REGISTRY,
+    Contender,
+)
 
 # results[contender key][scenario][case] = samples, for one database.
 Samples = dict[str, dict[str, list[float]]]
@@ -78,16 +86,29 @@ def reference_of(contender: Contender, scenario: str, case: str) -> tuple[str, s
     return key, REFERENCE_CASE.get(scenario, {}).get(case, case)
 
 
+def versus_name(contender: Contender) -> str:
+    """How a second ratio names what it is taken against: the twin's driver."""
+    twin = REGISTRY.get(contender.versus or "")
+    if twin is None or twin.driver is None:
+        return str(contender.versus)
+    return DRIVER_NAMES.get(twin.driver, twin.driver)
+
+
 def table(
     results: DatabaseResults,
     contenders: Sequence[Contender],
+    database: str,
     scenario: str,
     cases: Sequence[tuple[str, str]],
     fmt: Callable[[float], str],
 ) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows: one row per case, one column per contender that ran."""
+    """Headers and rows: one row per case, one column per contender that ran.
+
+    A cell is the median and its ratio to the reference; a contender with a
+    twin on another driver (``versus``) adds the ratio to the twin's same case.
+    """
     shown = [c for c in contenders if scenario in results.get(c.key, {})]
-    headers = [""] + [c.label for c in shown]
+    headers = [""] + [c.title(database) for c in shown]
     rows = []
     for case, label in cases:
         row = [label]
@@ -98,7 +119,12 @@ def table(
                 continue
             ref_key, ref_case = reference_of(contender, scenario, case)
             reference = figure(results, ref_key, scenario, ref_case)
-            row.append(f"{fmt(value)} ({format_ratio(ratio(value, reference))})")
+            ratios = format_ratio(ratio(value, reference))
+            if contender.versus:
+                twin = figure(results, contender.versus, scenario, case)
+                ratios += f"; {format_ratio(ratio(value, twin))} of "
+                ratios += versus_name(contender)
+            row.append(f"{fmt(value)} ({ratios})")
         if any(row[1:]):
             rows.append(row)
     return headers, rows
@@ -132,11 +158,13 @@ def chart_series(
     """Throughput (queries/s) at each concurrency level, per contender label."""
     series = {}
     for contender in contenders:
+        # Only PostgreSQL runs the concurrency scenario.
+        label = contender.title("postgresql")
         points = []
         for level in levels:
             value = figure(results, contender.key, CONCURRENCY, str(level))
             if value:
                 points.append((level, 1 / value))
         if points:
-            series[contender.label] = points
+            series[label] = points
     return series

@@ -1,9 +1,10 @@
 """Runs one contender inside its venv: python worker.py JOB.json.
 
 The driver writes the job (action, contender's runner, database, sizes) and
-reads back the JSON this script writes to the job's "out" path. It runs as a
-script, so that its folder, not the repository root (whose django/ folder is
-the overlay, not a package), is first on sys.path.
+reads back the JSON this script writes to the job's "out" path: the figures
+and what produced them, or, when the job fails, the error in one line and its
+traceback. It runs as a script, so that its folder, not the repository root
+(whose django/ folder is the overlay, not a package), is first on sys.path.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import platform
 import sys
+import traceback
 from typing import Any, Callable
 
 
@@ -123,6 +125,22 @@ def describe(job: dict[str, Any]) -> dict[str, str]:
     return about
 
 
+def driver_module(job: dict[str, Any]) -> str:
+    """The database driver the samples went through, by its top module's name.
+
+    For Django, the module its backend imported as ``Database``, read once the
+    runner has connected: with psycopg 3 installed a backend may choose it over
+    psycopg2, so the name says which one this venv really gave.
+    """
+    if job["runner"] == "PsycopgPool":
+        import psycopg
+
+        return psycopg.__name__
+    from django.db import connection
+
+    return connection.Database.__name__.split(".")[0]
+
+
 def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["runner"] != "PsycopgPool":
         configure(job)
@@ -150,16 +168,21 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
                 figures[scenario][case] = samples
     finally:
         runner.close()
-    return {"about": describe(job), "figures": figures}
+    return {"about": describe(job), "driver": driver_module(job), "figures": figures}
 
 
 def main() -> int:
     with open(sys.argv[1], encoding="utf-8") as f:
         job = json.load(f)
-    result = setup(job) if job["action"] == "setup" else run(job)
+    try:
+        result = setup(job) if job["action"] == "setup" else run(job)
+    except Exception as exc:
+        # The driver prints the one line; the traceback stays in the file.
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        result = {"error": error, "traceback": traceback.format_exc()}
     with open(job["out"], "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
-    return 0
+    return 1 if "error" in result else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import contenders
-from benchmarks.contenders import CONCURRENCY, PERCALL, Contender
+from benchmarks.contenders import CONCURRENCY, MEMORY, PERCALL, SCENARIOS, Contender
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,3 +54,52 @@ def test_every_runner_exists_in_runners_py():
 def test_upstream_version_matches_the_pin():
     pins = (ROOT / "requirements" / "bench-upstream.txt").read_text()
     assert re.search(rf"^Django=={re.escape(contenders.UPSTREAM_VERSION)}$", pins, re.M)
+
+
+def test_the_fork_runs_on_each_driver_in_its_own_venv():
+    sync, psycopg_sync = (
+        contenders.REGISTRY[k] for k in ("fork-sync", "fork-sync-psycopg")
+    )
+    assert (sync.environment, sync.driver) == ("fork", "psycopg2")
+    assert (psycopg_sync.environment, psycopg_sync.driver) == (
+        "fork-psycopg",
+        "psycopg",
+    )
+    assert psycopg_sync.runs(PERCALL, "postgresql")
+    assert not psycopg_sync.runs(MEMORY, "postgresql")
+    assert not psycopg_sync.runs(PERCALL, "sqlite")
+    psycopg_async = contenders.REGISTRY["fork-async-psycopg"]
+    assert psycopg_async.baseline == "fork-sync-psycopg"
+    assert psycopg_async.runs(CONCURRENCY, "postgresql")
+    assert contenders.REGISTRY[contenders.POOL].environment == "fork-psycopg"
+
+
+def test_a_twin_on_another_driver_runs_the_same_code():
+    twinned = [c for c in contenders.REGISTRY.values() if c.versus]
+    assert {c.key for c in twinned} == {"fork-sync-psycopg", "fork-async-psycopg"}
+    for contender in twinned:
+        twin = contenders.REGISTRY[contender.versus]
+        assert twin.runner == contender.runner
+        assert twin.driver != contender.driver
+        for scenario in contender.scenarios:
+            assert twin.runs(scenario, "postgresql")
+
+
+def test_postgresql_headers_name_the_driver_and_sqlite_ones_do_not():
+    for contender in contenders.REGISTRY.values():
+        if not any(contender.runs(s, "postgresql") for s in SCENARIOS):
+            continue
+        name = contenders.DRIVER_NAMES[contender.driver]
+        assert name in contender.title("postgresql"), contender.key
+        if any(contender.runs(s, "sqlite") for s in SCENARIOS):
+            assert "psycopg" not in contender.title("sqlite"), contender.key
+    assert contenders.REGISTRY["fork-sync"].title("sqlite") == "fork sync"
+    assert contenders.REGISTRY["fork-sync"].title("postgresql") == "fork sync, psycopg2"
+
+
+def test_every_environment_is_defined():
+    from benchmarks import envs
+
+    defined = envs.environments(ROOT)
+    for contender in contenders.REGISTRY.values():
+        assert contender.environment in defined

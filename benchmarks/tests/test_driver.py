@@ -1,3 +1,9 @@
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
 from benchmarks import driver
 from benchmarks.cli import QUICK
 from benchmarks.contenders import REGISTRY, select
@@ -33,8 +39,8 @@ def test_render_names_the_machine_the_contenders_and_the_ratios():
     assert "2 cores (Some CPU)" in text
     assert "load average [1.0, 1.0, 1.0] before" in text
     assert "- server: PostgreSQL 15.20" in text
-    assert f"- {REGISTRY['fork-async'].label}: python 3.11.7" in text
-    assert "| 10 in flight | 4.00 ms/query, 250 q/s (4.00x) |" in text
+    assert "- fork async (sync_to_async), psycopg2: python 3.11.7" in text
+    assert "| 10 in flight | 4.00 ms/query, 250 q/s (4.00x) " in text
     assert "Per call" not in text  # no contender ran it
 
 
@@ -57,3 +63,91 @@ def test_a_contender_lays_its_database_settings_over_the_default():
     }
     del job["database_settings"]
     assert "OPTIONS" not in worker.database_settings(job)
+
+
+def test_render_lists_what_failed():
+    data = json.loads(json.dumps(DATA))
+    data["failures"] = {"postgresql": {"fork-sync-psycopg": "refused: why"}}
+    text = driver.render(data, select())
+    assert "- fork sync, psycopg 3: not measured (refused: why)" in text
+    assert "switching drivers" not in text
+
+
+def test_render_explains_the_second_ratio_when_a_cell_has_one():
+    data = json.loads(json.dumps(DATA))
+    postgresql = data["results"]["postgresql"]
+    postgresql["fork-async-psycopg"] = {
+        "about": {"python": "3.11.7", "driver": "psycopg 3.3.9"},
+        "figures": {"concurrency": {"10": [0.002]}},
+    }
+    text = driver.render(data, select())
+    assert "what switching drivers costs" in text
+    assert "| 2.00 ms/query, 500 q/s (2.00x; 0.50x of psycopg2) |" in text
+    assert "- fork async (sync_to_async), psycopg 3: python 3.11.7" in text
+
+
+def mismatch(key, database, result):
+    return driver.driver_mismatch(REGISTRY[key], database, result)
+
+
+def test_a_result_from_the_expected_driver_is_accepted():
+    assert mismatch("fork-sync", "postgresql", {"driver": "psycopg2"}) is None
+    assert mismatch("fork-sync-psycopg", "postgresql", {"driver": "psycopg"}) is None
+    assert mismatch("psycopg3-pool", "postgresql", {"driver": "psycopg"}) is None
+    # SQLite has one driver: nothing to check.
+    assert mismatch("fork-sync", "sqlite", {"driver": "sqlite3"}) is None
+
+
+def test_a_result_from_another_driver_is_refused():
+    why = mismatch("fork-sync", "postgresql", {"driver": "psycopg"})
+    assert why == "its worker used psycopg, but fork-sync expects psycopg2"
+    why = mismatch("fork-async-psycopg", "postgresql", {"driver": "psycopg2"})
+    assert why == "its worker used psycopg2, but fork-async-psycopg expects psycopg"
+    why = mismatch("fork-sync", "postgresql", {})
+    assert why == "its worker used an unreported driver, but fork-sync expects psycopg2"
+
+
+def test_a_contender_without_a_driver_is_refused_on_postgresql():
+    from benchmarks.contenders import PERCALL, Contender
+
+    bare = Contender("bare", "bare", "fork", "DjangoSync", (PERCALL,))
+    why = driver.driver_mismatch(bare, "postgresql", {"driver": "psycopg2"})
+    assert why == "bare declares no driver (its worker used psycopg2)"
+
+
+def test_a_failing_worker_gives_one_line_and_keeps_the_traceback(tmp_path):
+    # No "runner": the worker fails before it imports anything.
+    job = {"action": "run", "database": "sqlite"}
+    with pytest.raises(driver.WorkerError) as failed:
+        driver.run_worker(Path(sys.executable), job, tmp_path)
+    assert str(failed.value) == "KeyError: 'runner'"
+    out = tmp_path / "run-sqlite-tables.out.json"
+    assert failed.value.traceback == out
+    assert "Traceback" in json.loads(out.read_text())["traceback"]
+
+
+def test_measure_refuses_a_result_from_a_venv_with_the_wrong_driver(monkeypatch):
+    from benchmarks import envs
+
+    sent = []
+
+    def worker(python, job, work):
+        sent.append((python, job))
+        return {"about": {}, "driver": "psycopg", "figures": {"percall": {}}}
+
+    monkeypatch.setattr(driver, "run_worker", worker)
+    env = envs.environments(driver.ROOT)["fork"]
+    job = {"database": "postgresql", "scenarios": ["percall"]}
+    with pytest.raises(driver.WorkerError) as refused:
+        driver.measure(REGISTRY["fork-sync"], job, env, Path("/tmp"))
+    assert str(refused.value) == (
+        "refused: its worker used psycopg, but fork-sync expects psycopg2; check "
+        "what "
+        "build/bench-venv-fork holds (deleting it has it rebuilt)"
+    )
+    python, sent_job = sent[0]
+    assert python == env.python
+    assert sent_job["runner"] == "DjangoSync" and sent_job["action"] == "run"
+    env = envs.environments(driver.ROOT)["fork-psycopg"]
+    result = driver.measure(REGISTRY["fork-sync-psycopg"], job, env, Path("/tmp"))
+    assert result["driver"] == "psycopg"

@@ -1,6 +1,18 @@
 import sys
+from pathlib import Path
+
+import pytest
 
 from benchmarks import envs
+from benchmarks.contenders import REGISTRY, SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[2]
+# What each driver module is installed as. psycopg-pool counts as psycopg 3:
+# it depends on it, so pip would bring psycopg 3 along.
+DRIVER_PACKAGES = {
+    "psycopg2": {"psycopg2", "psycopg2-binary"},
+    "psycopg": {"psycopg", "psycopg-binary", "psycopg-c", "psycopg-pool"},
+}
 
 
 def test_choose_python_takes_the_oldest_that_is_new_enough():
@@ -21,8 +33,12 @@ def test_python_version_of_this_interpreter_and_of_nothing():
 
 def test_environments_pin_their_requirements(tmp_path):
     environments = envs.environments(tmp_path)
-    assert set(environments) == {"fork", "upstream"}
+    assert set(environments) == {"fork", "fork-psycopg", "upstream"}
     assert environments["fork"].install_repo
+    assert environments["fork-psycopg"].install_repo
+    assert (
+        environments["fork-psycopg"].venv == tmp_path / "build/bench-venv-fork-psycopg"
+    )
     assert not environments["upstream"].install_repo
     assert environments["upstream"].minimum_python == (3, 12)
     assert environments["fork"].python == tmp_path / "build/bench-venv-fork/bin/python"
@@ -31,3 +47,55 @@ def test_environments_pin_their_requirements(tmp_path):
 def test_a_venv_without_marker_is_not_built(tmp_path):
     env = envs.environments(tmp_path)["upstream"]
     assert not envs.is_built(env, tmp_path)
+
+
+def test_pinned_follows_includes_and_normalizes_names(tmp_path):
+    (tmp_path / "base.txt").write_text("# a comment\nTyping_Extensions==4.16.0\n")
+    (tmp_path / "top.txt").write_text(
+        "-r base.txt\n--find-links /x\nPsycopg2-binary==2.9.13  # inline\n\n"
+    )
+    assert envs.pinned([tmp_path / "top.txt"]) == {
+        "typing-extensions": "4.16.0",
+        "psycopg2-binary": "2.9.13",
+    }
+
+
+def test_the_shared_requirements_pin_no_driver():
+    for name in ("bench.txt", "tool.txt"):
+        pins = envs.pinned([ROOT / "requirements" / name])
+        assert "matplotlib" in pins
+        for packages in DRIVER_PACKAGES.values():
+            assert not packages & set(pins), name
+
+
+def running_on_postgresql():
+    return [
+        c for c in REGISTRY.values() if any(c.runs(s, "postgresql") for s in SCENARIOS)
+    ]
+
+
+@pytest.mark.parametrize("contender", running_on_postgresql(), ids=lambda c: c.key)
+def test_each_venv_holds_exactly_the_driver_its_contenders_expect(contender):
+    env = envs.environments(ROOT)[contender.environment]
+    pins = set(envs.pinned(env.requirements))
+    assert contender.driver in DRIVER_PACKAGES
+    for driver, packages in DRIVER_PACKAGES.items():
+        if driver == contender.driver:
+            assert packages & pins, f"{env.name} does not install {driver}"
+        else:
+            assert not packages & pins, f"{env.name} also installs {driver}"
+
+
+def test_the_psycopg2_venv_has_no_psycopg_3():
+    env = envs.environments(ROOT)["fork"]
+    pins = envs.pinned(env.requirements)
+    assert pins["psycopg2-binary"] == "2.9.13"
+    assert not {"psycopg", "psycopg-binary", "psycopg-pool"} & set(pins)
+
+
+def test_the_psycopg_venv_takes_the_committed_pins_and_the_pool():
+    env = envs.environments(ROOT)["fork-psycopg"]
+    assert ROOT / "requirements" / "postgresql-psycopg.txt" in env.requirements
+    pins = envs.pinned(env.requirements)
+    assert pins["psycopg"] == pins["psycopg-binary"]
+    assert "psycopg-pool" in pins

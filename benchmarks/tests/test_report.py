@@ -73,7 +73,7 @@ RESULTS = {
 def test_table_gives_medians_and_ratios():
     chosen = [REGISTRY["fork-sync"], REGISTRY["fork-async"], REGISTRY[POOL]]
     headers, rows = report.table(
-        RESULTS, chosen, PERCALL, report.PERCALL_CASES, report.format_seconds
+        RESULTS, chosen, "sqlite", PERCALL, report.PERCALL_CASES, report.format_seconds
     )
     assert headers == ["", "fork sync", "fork async (sync_to_async)"]
     assert rows == [
@@ -88,6 +88,7 @@ def test_table_without_the_reference_shows_no_ratio():
     _, rows = report.table(
         results,
         [REGISTRY["fork-async"]],
+        "postgresql",
         CONCURRENCY,
         report.concurrency_cases([10]),
         report.format_per_query,
@@ -103,6 +104,91 @@ def test_chart_series_is_throughput_per_level():
     chosen = [REGISTRY["fork-async"], REGISTRY[POOL]]
     series = report.chart_series(results, chosen, [1, 10])
     assert series == {
-        "fork async (sync_to_async)": [(1, 200.0)],
+        "fork async (sync_to_async), psycopg2": [(1, 200.0)],
         "raw psycopg 3 pool": [(1, 250.0), (10, 2000.0)],
     }
+
+
+def test_postgresql_headers_name_the_driver():
+    chosen = [REGISTRY["fork-sync"], REGISTRY["fork-async"]]
+    headers, _ = report.table(
+        RESULTS,
+        chosen,
+        "postgresql",
+        PERCALL,
+        report.PERCALL_CASES,
+        report.format_seconds,
+    )
+    assert headers == [
+        "",
+        "fork sync, psycopg2",
+        "fork async (sync_to_async), psycopg2",
+    ]
+
+
+PSYCOPG_RESULTS = {
+    "fork-sync": {PERCALL: {"get": [2e-4], "count": [1e-4]}},
+    "fork-sync-psycopg": {PERCALL: {"get": [1.5e-4], "count": [1.2e-4]}},
+    "fork-async-psycopg": {
+        PERCALL: {"get": [3e-4]},
+        CONCURRENCY: {"10": [0.004]},
+    },
+    "fork-async": {CONCURRENCY: {"10": [0.005]}},
+    POOL: {CONCURRENCY: {"10": [0.001]}},
+}
+
+
+def test_psycopg_columns_add_the_ratio_to_their_psycopg2_twin():
+    chosen = [
+        REGISTRY[key]
+        for key in ("fork-sync", "fork-sync-psycopg", "fork-async-psycopg")
+    ]
+    headers, rows = report.table(
+        PSYCOPG_RESULTS,
+        chosen,
+        "postgresql",
+        PERCALL,
+        report.PERCALL_CASES,
+        report.format_seconds,
+    )
+    assert headers == [
+        "",
+        "fork sync, psycopg2",
+        "fork sync, psycopg 3",
+        "fork async (sync_to_async), psycopg 3",
+    ]
+    # fork-async has no per-call figures: the second ratio has no divisor.
+    assert rows == [
+        [
+            "get / aget",
+            "200 µs (1.00x)",
+            "150 µs (1.00x; 0.75x of psycopg2)",
+            "300 µs (2.00x; – of psycopg2)",
+        ],
+        ["count / acount", "100 µs (1.00x)", "120 µs (1.00x; 1.20x of psycopg2)", ""],
+    ]
+
+
+def test_the_second_ratio_in_the_concurrency_table():
+    chosen = [REGISTRY["fork-async"], REGISTRY["fork-async-psycopg"], REGISTRY[POOL]]
+    _, rows = report.table(
+        PSYCOPG_RESULTS,
+        chosen,
+        "postgresql",
+        CONCURRENCY,
+        report.concurrency_cases([10]),
+        report.format_per_query,
+    )
+    assert rows == [
+        [
+            "10 in flight",
+            "5.00 ms/query, 200 q/s (5.00x)",
+            "4.00 ms/query, 250 q/s (4.00x; 0.80x of psycopg2)",
+            "1.00 ms/query, 1,000 q/s (1.00x)",
+        ]
+    ]
+
+
+def test_versus_name_is_the_twins_driver():
+    assert report.versus_name(REGISTRY["fork-sync-psycopg"]) == "psycopg2"
+    assert report.versus_name(REGISTRY["fork-async-psycopg"]) == "psycopg2"
