@@ -1,34 +1,55 @@
-"""A short tour of the fork's asynchronous ORM interface on SQLite.
+"""A short tour of the fork's asynchronous ORM interface.
 
 Run it after `pip install .`: python examples/async_orm.py
+
+It uses a new SQLite file. With --postgresql it uses the PostgreSQL database
+named by POSTGRES_DB (default "asyncorm_example", which must exist), on
+POSTGRES_HOST/POSTGRES_PORT as POSTGRES_USER, with whichever driver is
+installed (psycopg 3 or psycopg2).
 """
 
 import asyncio
 import os
+import sys
 import tempfile
 
 import django
 from django.conf import settings
 
+if "--postgresql" in sys.argv[1:]:
+    DATABASE = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("POSTGRES_DB", "asyncorm_example"),
+        "HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("POSTGRES_PORT", "5432"),
+        "USER": os.environ.get("POSTGRES_USER", "postgres"),
+        "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+    }
+else:
+    DATABASE = {
+        "ENGINE": "django.db.backends.sqlite3",
+        # A file, not ":memory:": the async methods run their queries on a
+        # worker thread, and each thread has its own in-memory database.
+        "NAME": os.path.join(tempfile.mkdtemp(), "tour.sqlite3"),
+    }
+
 settings.configure(
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes"],
-    DATABASES={
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            # A file, not ":memory:": the async methods run their queries on a
-            # worker thread, and each thread has its own in-memory database.
-            "NAME": os.path.join(tempfile.mkdtemp(), "tour.sqlite3"),
-        }
-    },
+    DATABASES={"default": DATABASE},
     USE_TZ=True,
 )
 django.setup()
 
+from django.contrib.auth.models import Group  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 
 async def tour():
+    # A server database outlives the run: start from the same state each time.
+    await User.objects.filter(username__in=["ada", "grace"]).adelete()
+    await Group.objects.filter(name="analysts").adelete()
     ada = await User.objects.acreate(username="ada", first_name="Ada")
     await User.objects.acreate(username="grace", first_name="Grace")
     # A related manager creates the group and links it to the user.
@@ -45,4 +66,6 @@ async def tour():
 if __name__ == "__main__":
     call_command("migrate", verbosity=0)
     print("Django", django.get_version())
+    if connection.vendor == "postgresql":
+        print("PostgreSQL driver:", connection.Database.__name__)
     asyncio.run(tour())
