@@ -8,6 +8,7 @@ import unittest
 import uuid
 from decimal import Decimal
 from io import StringIO
+from unittest import mock
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection
@@ -44,6 +45,26 @@ class DriverTests(TestCase):
             expected = "psycopg"
         self.assertEqual(connection.Database.__name__, expected)
         self.assertIs(psycopg_any.is_psycopg3, expected == "psycopg")
+
+    def test_driver_version_check(self):
+        minimum = (
+            psycopg_any.MIN_PSYCOPG3_VERSION
+            if psycopg_any.is_psycopg3
+            else psycopg_any.MIN_PSYCOPG2_VERSION
+        )
+        self.assertIsNone(psycopg_any.check_driver_version())
+        older = (*minimum[:-1], minimum[-1] - 1)
+        with mock.patch.object(psycopg_any, "driver_version", older):
+            message = psycopg_any.check_driver_version()
+        self.assertEqual(
+            message,
+            "%s version %s or newer is required; you have %s"
+            % (
+                psycopg_any.driver_name,
+                ".".join(map(str, minimum)),
+                connection.Database.__version__,
+            ),
+        )
 
     def test_pg_version(self):
         (version,) = self.query("SHOW server_version_num")
