@@ -313,6 +313,46 @@ class OptionsTests(TestCase):
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "PostgreSQL tests")
+class SetupFunctionTests(TestCase):
+    """
+    The connection setup works on a bare driver connection, as a connection
+    pool's configure callback would use it, without a DatabaseWrapper.
+    """
+
+    def test_setup_of_a_driver_connection(self):
+        from django.db.backends.postgresql import base
+
+        params = connection.get_connection_params()
+        raw = connection.Database.connect(**params)
+        try:
+            raw.autocommit = True
+            psycopg_any.configure_adapters(raw, timezone.utc)
+            self.assertIs(base.configure_timezone(raw, "UTC"), True)
+            self.assertIs(base.configure_timezone(raw, "UTC"), False)
+            self.assertIs(base.configure_role(raw, None), False)
+            self.assertIs(base.configure_role(raw, "pg_monitor"), True)
+            raw.autocommit = False
+            level = psycopg_any.IsolationLevel.SERIALIZABLE
+            base.set_isolation_level(raw, level)
+            with raw.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_user, current_setting('transaction_isolation'), "
+                    "'2020-01-01 00:00:00+01'::timestamptz, '{}'::jsonb"
+                )
+                self.assertEqual(
+                    cursor.fetchone(),
+                    (
+                        "pg_monitor",
+                        "serializable",
+                        datetime.datetime(2019, 12, 31, 23, tzinfo=timezone.utc),
+                        "{}",
+                    ),
+                )
+        finally:
+            raw.close()
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "PostgreSQL tests")
 class AssumeRoleTests(TransactionTestCase):
     # The role must be committed for the second connection to see it.
     available_apps = []
