@@ -54,7 +54,10 @@ if is_psycopg3:
     from psycopg.types.datetime import TimestamptzLoader
     from psycopg.types.hstore import register_hstore as _register_hstore
     from psycopg.types.range import Range
+    from psycopg.pq import Format
     from psycopg.types.string import TextLoader
+
+    _TIMESTAMPTZ_OID = 1184
 
     class IsolationLevel(IntEnum):
         # psycopg 3's values, which differ from psycopg2's.
@@ -168,6 +171,15 @@ if is_psycopg3:
 
         return type("TimestamptzLoader", (TimestamptzLoader,), {"load": load})
 
+    def set_cursor_tzinfo(cursor, tzinfo):
+        """
+        Make the cursor read timestamptz with tzinfo (see configure_adapters)
+        if the connection's loader doesn't already.
+        """
+        loader = _timestamptz_loader(tzinfo)
+        if cursor.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT) is not loader:
+            cursor.adapters.register_loader(_TIMESTAMPTZ_OID, loader)
+
     class CursorMixin:
         def callproc(self, name, args=None):
             """psycopg 3 has no callproc(); run the function as psycopg2 does."""
@@ -192,7 +204,7 @@ if is_psycopg3:
         it return what Django expects, which is what psycopg2 returns.
         """
         adapters = connection.adapters
-        adapters.register_loader("timestamptz", _timestamptz_loader(tzinfo))
+        adapters.register_loader(_TIMESTAMPTZ_OID, _timestamptz_loader(tzinfo))
         # JSONField decodes the text itself, with the field's decoder.
         adapters.register_loader("jsonb", TextLoader)
         # GenericIPAddressField expects strings, not ipaddress objects.
