@@ -109,16 +109,20 @@ def test_chart_series_is_throughput_per_level():
     }
 
 
-def test_postgresql_headers_name_the_driver():
-    chosen = [REGISTRY["fork-sync"], REGISTRY["fork-async"]]
-    headers, _ = report.table(
-        RESULTS,
+def postgresql_percall_table(results, keys):
+    chosen = [REGISTRY[key] for key in keys]
+    return report.table(
+        results,
         chosen,
         "postgresql",
         PERCALL,
         report.PERCALL_CASES,
         report.format_seconds,
     )
+
+
+def test_postgresql_headers_name_the_driver():
+    headers, _ = postgresql_percall_table(RESULTS, ["fork-sync", "fork-async"])
     assert headers == [
         "",
         "fork sync, psycopg2",
@@ -139,17 +143,8 @@ PSYCOPG_RESULTS = {
 
 
 def test_psycopg_columns_add_the_ratio_to_their_psycopg2_twin():
-    chosen = [
-        REGISTRY[key]
-        for key in ("fork-sync", "fork-sync-psycopg", "fork-async-psycopg")
-    ]
-    headers, rows = report.table(
-        PSYCOPG_RESULTS,
-        chosen,
-        "postgresql",
-        PERCALL,
-        report.PERCALL_CASES,
-        report.format_seconds,
+    headers, rows = postgresql_percall_table(
+        PSYCOPG_RESULTS, ["fork-sync", "fork-sync-psycopg", "fork-async-psycopg"]
     )
     assert headers == [
         "",
