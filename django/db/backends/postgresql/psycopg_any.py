@@ -49,12 +49,12 @@ def check_driver_version():
 if is_psycopg3:
     from psycopg import ClientCursor, ServerCursor, errors, sql
     from psycopg.client_cursor import ClientCursorMixin
+    from psycopg.pq import Format
     from psycopg.types import range as pg_range
     from psycopg.types.array import ListDumper
     from psycopg.types.datetime import TimestamptzLoader
     from psycopg.types.hstore import register_hstore as _register_hstore
     from psycopg.types.range import Range
-    from psycopg.pq import Format
     from psycopg.types.string import TextLoader
 
     _TIMESTAMPTZ_OID = 1184
@@ -109,17 +109,18 @@ if is_psycopg3:
 
         return type(loader_class.__name__, (loader_class,), {"load": load})
 
-    # The column type, psycopg 3's loader for it, and the class Django wants.
+    # The column type, and psycopg 3's loader for it returning the class
+    # Django wants.
     _RANGE_LOADERS = [
-        ("int4range", pg_range.Int4RangeLoader, NumericRange),
-        ("int8range", pg_range.Int8RangeLoader, NumericRange),
-        ("numrange", pg_range.NumericRangeLoader, NumericRange),
-        ("daterange", pg_range.DateRangeLoader, DateRange),
-        ("tsrange", pg_range.TimestampRangeLoader, DateTimeRange),
-        ("tstzrange", pg_range.TimestampTZRangeLoader, DateTimeTZRange),
-    ]
-    _RANGE_LOADERS = [
-        (name, _with_class(loader, cls)) for name, loader, cls in _RANGE_LOADERS
+        ("int4range", _with_class(pg_range.Int4RangeLoader, NumericRange)),
+        ("int8range", _with_class(pg_range.Int8RangeLoader, NumericRange)),
+        ("numrange", _with_class(pg_range.NumericRangeLoader, NumericRange)),
+        ("daterange", _with_class(pg_range.DateRangeLoader, DateRange)),
+        ("tsrange", _with_class(pg_range.TimestampRangeLoader, DateTimeRange)),
+        (
+            "tstzrange",
+            _with_class(pg_range.TimestampTZRangeLoader, DateTimeTZRange),
+        ),
     ]
     # Dump each class as its column type, whatever its bounds: a
     # DateTimeTZRange of naive datetimes is still a tstzrange. NumericRange
