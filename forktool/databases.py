@@ -52,6 +52,13 @@ except Exception as exc:
 """
 
 
+# Exits non-zero if the module named in argv[1] can be imported.
+FIND_SPEC = (
+    "import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) "
+    "is not None)"
+)
+
+
 @dataclass(frozen=True)
 class Driver:
     name: str  # the --driver value
@@ -62,6 +69,9 @@ class Driver:
     # whenever it can import it, so psycopg 3 gets a venv of its own and the
     # shared venv never receives it.
     venv_suffix: str = ""
+    # A module that must not be importable in this driver's venv, because
+    # Django's backend would take it instead (psycopg 3 over psycopg2).
+    shadowed_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,13 @@ DATABASES = {
         "PostgreSQL",
         "test_postgresql",
         (
-            Driver("psycopg2", "psycopg2", "postgresql.txt", "postgresql-psycopg2"),
+            Driver(
+                "psycopg2",
+                "psycopg2",
+                "postgresql.txt",
+                "postgresql-psycopg2",
+                shadowed_by="psycopg",
+            ),
             Driver(
                 "psycopg",
                 "psycopg",
@@ -184,10 +200,28 @@ def check_listening(db: Database, timeout: float = 3.0) -> None:
         raise _down(db, host, port, exc.strerror or str(exc)) from None
 
 
+def check_not_shadowed(driver: Driver, python: Path) -> None:
+    """Refuse a venv where Django would load another driver than the chosen one."""
+    if not driver.shadowed_by:
+        return
+    # Run from the venv's folder, so that only installed modules are found.
+    proc = subprocess.run(
+        [str(python), "-c", FIND_SPEC, driver.shadowed_by],
+        cwd=Path(python).parent, capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise ForkError(
+            f"{driver.shadowed_by} is installed beside {driver.name} for "
+            f"{python}, and Django's backend would use it instead: uninstall "
+            f"it there, or delete that venv to have it rebuilt"
+        )
+
+
 def check_login(db: Database, driver: Driver, python: Path, tests_dir: Path) -> None:
     """Log in with the venv's driver and the settings module's credentials."""
     if db.settings is None:
         return
+    check_not_shadowed(driver, python)
     proc = subprocess.run(
         [str(python), "-c", PROBE, db.settings, db.name, driver.module],
         cwd=tests_dir, capture_output=True, text=True,

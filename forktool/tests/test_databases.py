@@ -174,3 +174,20 @@ def test_mysql_without_time_zone_tables_warns(tmp_path, capsys):
     db = databases.get("mysql")
     databases.check_login(db, db.driver(), sys.executable, tmp_path)
     assert "no time zone definitions" in capsys.readouterr().err
+
+
+def test_a_driver_shadowed_in_its_venv_is_refused():
+    # json stands in for psycopg 3 found in psycopg2's venv.
+    driver = databases.Driver("psycopg2", "psycopg2", None, "x", shadowed_by="json")
+    with pytest.raises(ForkError, match="json is installed beside psycopg2"):
+        databases.check_not_shadowed(driver, Path(sys.executable))
+
+
+def test_psycopg2_is_shadowed_by_psycopg_3_only():
+    db = databases.get("postgresql")
+    assert db.driver("psycopg2").shadowed_by == "psycopg"
+    assert db.driver("psycopg").shadowed_by == ""
+    databases.check_not_shadowed(
+        databases.Driver("x", "x", None, "x", shadowed_by="no_such_module_here"),
+        Path(sys.executable),
+    )
