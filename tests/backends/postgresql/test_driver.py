@@ -333,7 +333,7 @@ class SetupFunctionTests(TestCase):
             self.assertIs(base.configure_role(raw, "pg_monitor"), True)
             raw.autocommit = False
             level = psycopg_any.IsolationLevel.SERIALIZABLE
-            base.set_isolation_level(raw, level)
+            psycopg_any.set_isolation_level(raw, level)
             with raw.cursor() as cursor:
                 cursor.execute(
                     "SELECT current_user, current_setting('transaction_isolation'), "

@@ -29,9 +29,18 @@ else:
 MIN_PSYCOPG3_VERSION = (3, 1, 8)
 MIN_PSYCOPG2_VERSION = (2, 8, 4)
 
-driver_name = "psycopg" if is_psycopg3 else "psycopg2"
-# psycopg2.__version__ carries build flags after a space: "2.9.9 (dt dec pq3)".
-driver_version = get_version_tuple(Database.__version__.split(" ", 1)[0])
+driver_name = Database.__name__
+
+
+def parse_driver_version(version):
+    """
+    The version tuple of a driver's __version__; psycopg2's carries build
+    flags after a space: "2.9.9 (dt dec pq3)".
+    """
+    return get_version_tuple(version.split(" ", 1)[0])
+
+
+driver_version = parse_driver_version(Database.__version__)
 
 
 def check_driver_version():
@@ -238,6 +247,13 @@ if is_psycopg3:
         """Return the SQL literal for value, e.g. for DDL."""
         return sql.quote(value, connection)
 
+    def set_isolation_level(connection, level):
+        connection.isolation_level = level
+
+    def set_client_encoding_utf8(connection):
+        if connection.info.encoding != "utf-8":
+            connection.execute("SET client_encoding TO 'UTF8'")
+
     def server_version(connection):
         return connection.info.server_version
 
@@ -308,6 +324,12 @@ else:
             adapted.encoding = "utf8"
         # getquoted() returns a quoted bytestring of the adapted value.
         return adapted.getquoted().decode()
+
+    def set_isolation_level(connection, level):
+        connection.set_session(isolation_level=level)
+
+    def set_client_encoding_utf8(connection):
+        connection.set_client_encoding("UTF8")
 
     def server_version(connection):
         return connection.server_version
