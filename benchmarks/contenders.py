@@ -46,8 +46,6 @@ class Contender:
     # reports it (Django's connection.Database): a run refuses a result from
     # any other, so a venv holding the wrong driver cannot fill a column.
     driver: str | None = None
-    # The column header on PostgreSQL, where the driver matters; None: label.
-    postgresql_label: str | None = None
     # A contender whose same figure this one's is also divided by, shown as a
     # second ratio: a psycopg 3 contender against its psycopg2 twin.
     versus: str | None = None
@@ -61,9 +59,13 @@ class Contender:
         )
 
     def title(self, database: str) -> str:
-        """The contender's header in the given database's tables."""
-        if database == "postgresql" and self.postgresql_label:
-            return self.postgresql_label
+        """
+        The contender's header in the given database's tables. On PostgreSQL,
+        where the driver matters, it names the driver, unless the contender
+        runs on PostgreSQL only and its label already says what it is.
+        """
+        if database == "postgresql" and self.driver and len(self.databases) > 1:
+            return f"{self.label}, {DRIVER_NAMES[self.driver]}"
         return self.label
 
 
@@ -107,7 +109,6 @@ register(
         "DjangoSync",
         (PERCALL, CONCURRENCY, MEMORY),
         driver="psycopg2",
-        postgresql_label="fork sync, psycopg2",
     )
 )
 register(
@@ -119,7 +120,6 @@ register(
         (PERCALL, CONCURRENCY, MEMORY),
         baseline="fork-sync",
         driver="psycopg2",
-        postgresql_label="fork async (sync_to_async), psycopg2",
     )
 )
 # PostgreSQL only: on SQLite they would repeat the two above. No memory
@@ -159,7 +159,6 @@ register(
         "DjangoSync",
         (PERCALL,),
         driver="psycopg",
-        postgresql_label=f"upstream {UPSTREAM_VERSION} sync, psycopg 3",
     )
 )
 register(
@@ -171,7 +170,6 @@ register(
         (PERCALL, CONCURRENCY),
         baseline="upstream-sync",
         driver="psycopg",
-        postgresql_label=f"upstream {UPSTREAM_VERSION} async, psycopg 3",
     )
 )
 register(
