@@ -101,7 +101,13 @@ def test_a_server_that_is_down_gives_one_clear_error(monkeypatch, name, start):
     assert "Traceback" not in message
 
 
-def test_login_failure_reports_the_drivers_message(tmp_path, monkeypatch):
+@pytest.fixture
+def unshadowed(monkeypatch):
+    """Whether this interpreter also has psycopg 3 is not what these test."""
+    monkeypatch.setattr(databases, "check_not_shadowed", lambda driver, python: None)
+
+
+def test_login_failure_reports_the_drivers_message(tmp_path, monkeypatch, unshadowed):
     # A settings module whose driver import fails stands in for a refused login:
     # the probe prints the driver's one-line error and exits non-zero.
     (tmp_path / "test_postgresql.py").write_text(
@@ -121,7 +127,7 @@ def test_login_failure_reports_the_drivers_message(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "chosen, other", [("psycopg2", "psycopg"), ("psycopg", "psycopg2")]
 )
-def test_the_probe_logs_in_with_the_chosen_driver(tmp_path, chosen, other):
+def test_the_probe_logs_in_with_the_chosen_driver(tmp_path, chosen, other, unshadowed):
     (tmp_path / "test_postgresql.py").write_text(
         "DATABASES = {'default': {'HOST': 'h', 'PORT': '1', 'USER': 'u',"
         " 'PASSWORD': 'p'}}\n"
