@@ -9,6 +9,7 @@ installed (psycopg 3 or psycopg2).
 """
 
 import asyncio
+import importlib.util
 import os
 import sys
 import tempfile
@@ -17,6 +18,11 @@ import django
 from django.conf import settings
 
 if "--postgresql" in sys.argv[1:]:
+    if not any(importlib.util.find_spec(m) for m in ("psycopg", "psycopg2")):
+        sys.exit(
+            "example: --postgresql needs a driver, psycopg 3 or psycopg2; install "
+            "one with: pip install -r requirements/postgresql-psycopg.txt"
+        )
     DATABASE = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": os.environ.get("POSTGRES_DB", "asyncorm_example"),
@@ -43,7 +49,24 @@ django.setup()
 from django.contrib.auth.models import Group  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import OperationalError, connection  # noqa: E402
+
+
+def connect_or_explain():
+    """Connect, or exit with one line saying what is missing and how to fix it."""
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        where = f"{DATABASE['HOST']}:{DATABASE['PORT']} as {DATABASE['USER']}"
+        name = DATABASE["NAME"]
+        if f'database "{name}" does not exist' in str(exc):
+            sys.exit(
+                f'example: PostgreSQL at {where} has no database "{name}"; create '
+                f"it with: createdb -h {DATABASE['HOST']} -p {DATABASE['PORT']} "
+                f"-U {DATABASE['USER']} {name} (or name another in POSTGRES_DB)"
+            )
+        reason = " ".join(str(exc).split())
+        sys.exit(f"example: cannot connect to PostgreSQL at {where}: {reason}")
 
 
 async def tour():
@@ -64,6 +87,8 @@ async def tour():
 
 
 if __name__ == "__main__":
+    if DATABASE["ENGINE"].endswith("postgresql"):
+        connect_or_explain()
     call_command("migrate", verbosity=0)
     print("Django", django.get_version())
     if connection.vendor == "postgresql":

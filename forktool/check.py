@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import tempfile
@@ -23,6 +24,9 @@ RUN_MIN_CHARS = 120
 # Whole-file copies shorter than this many non-blank lines are too small to say.
 MIN_COPY_LINES = 4
 SKIPPED_REPO_PARTS = {".git", "build", ".tox", "__pycache__", ".pytest_cache", "dist"}
+# The file that makes a folder a virtual environment (PEP 405).
+VENV_MARKER = "pyvenv.cfg"
+VENV_SUFFIX = "/" + VENV_MARKER
 TEXT_SUFFIXES = {
     ".py", ".txt", ".rst", ".html", ".js", ".css", ".cfg", ".toml", ".ini",
     ".json", ".po", ".xml", ".sh", ".md", ".in", ".yml", ".yaml", ".patch", "",
@@ -80,21 +84,44 @@ class UpstreamIndex:
 
 
 def repo_files(repo: Repo) -> list[Path]:
-    """The files of the checkout: tracked and untracked-but-not-ignored."""
+    """The files of the checkout that ``check`` judges.
+
+    Those git tracks, and the untracked ones git does not ignore: a new overlay
+    file goes into the built tree before it is committed. Untracked virtual
+    environments (a folder with a pyvenv.cfg, whatever its name) are skipped
+    even when .gitignore does not list them: they hold other projects' files.
+    """
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=repo.root, capture_output=True, check=True,
-        ).stdout  # fmt: skip
-        names = sorted({n for n in out.decode().split("\0") if n})
-        return [repo.root / n for n in names if (repo.root / n).is_file()]
+        tracked = _git_names(repo.root, "--cached")
+        untracked = _git_names(repo.root, "--others", "--exclude-standard")
     except (OSError, subprocess.CalledProcessError):
-        return sorted(
-            p
-            for p in repo.root.rglob("*")
-            if p.is_file()
-            and not SKIPPED_REPO_PARTS.intersection(p.relative_to(repo.root).parts)
-        )
+        return _walk_files(repo.root)
+    venvs = tuple(
+        name[: -len(VENV_MARKER)] for name in untracked if name.endswith(VENV_SUFFIX)
+    )
+    names = tracked | {n for n in untracked if not n.startswith(venvs)}
+    return [repo.root / n for n in sorted(names) if (repo.root / n).is_file()]
+
+
+def _git_names(root: Path, *args: str) -> set[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "-z", *args], cwd=root, capture_output=True, check=True
+    ).stdout
+    return {name for name in out.decode().split("\0") if name}
+
+
+def _walk_files(root: Path) -> list[Path]:
+    """Without git: every file but build products and virtual environments."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in SKIPPED_REPO_PARTS and not (here / d / VENV_MARKER).is_file()
+        ]
+        found += [here / name for name in filenames]
+    return sorted(found)
 
 
 def check_headers(patch: patching.Patch) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from forktool.config import find_repo
 from forktool.databases import DATABASES
+from forktool.docs import DEFAULT_BUILDER
 from forktool.errors import ForkError
 
 
@@ -120,7 +121,12 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_test)
 
     s = sub.add_parser("docs", help="build the patched docs with the pinned Sphinx")
-    s.add_argument("--builder", default="html")
+    s.add_argument(
+        "--builder",
+        default=DEFAULT_BUILDER,
+        help=f"Sphinx builder (default: {DEFAULT_BUILDER}, Django's HTML builder, "
+        "which renders the versionadded/versionchanged labels and has them checked)",
+    )
     s.add_argument(
         "--offline", action="store_true", help="switch intersphinx off even if online"
     )

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
+import tomllib  # forktool/__init__.py has refused Pythons without it
 from dataclasses import dataclass
 from pathlib import Path
 
 from forktool.errors import ForkError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - only on Python < 3.11
-    import tomli as tomllib
 
 # Top-level folders of the repository that are laid over the upstream tree.
 OVERLAY_DIRS = ("django", "tests", "docs")

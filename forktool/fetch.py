@@ -28,13 +28,29 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(path: Path, upstream: Upstream) -> None:
+def verify(path: Path, upstream: Upstream, *, cached: bool = True) -> None:
+    """Refuse ``path`` unless it has the pinned hash.
+
+    ``cached`` says whether ``path`` is the cache's copy (which the message
+    tells the user to delete) or a fresh download that is never cached.
+    """
     actual = sha256_of(path)
-    if actual != upstream.sha256:
-        raise ForkError(
-            f"{path.name}: sha256 mismatch (expected {upstream.sha256}, got "
-            f"{actual}); delete {path} and try again, or fix upstream.toml"
-        )
+    if actual == upstream.sha256:
+        return
+    what = (
+        f"the cached {path}"
+        if cached
+        else f"the {upstream.sdist} that pip just downloaded"
+    )
+    advice = (
+        f"delete {path} and try again"
+        if cached
+        else "nothing was cached, so the next run downloads it again"
+    )
+    raise ForkError(
+        f"sha256 mismatch: {what} has {actual}, upstream.toml pins "
+        f"{upstream.sha256}; {advice}, or fix upstream.toml if the pin is wrong"
+    )
 
 
 def download(upstream: Upstream, dest_dir: Path) -> Path:
@@ -74,7 +90,7 @@ def fetch(upstream: Upstream, cache: Path | None = None) -> Path:
             path = download(upstream, Path(tmp))
             # Check before the file enters the cache, so a bad download
             # never poisons later runs.
-            verify(path, upstream)
+            verify(path, upstream, cached=False)
             os.replace(path, cached)
     verify(cached, upstream)
     return cached

@@ -11,6 +11,37 @@ def test_hash_mismatch_is_refused(repo, cache):
         fetch.fetch(repo.upstream())
 
 
+def test_cached_hash_mismatch_names_the_cached_file(repo, cache):
+    cached = cache / "Fake-1.0.tar.gz"
+    cached.write_bytes(b"not the pinned archive")
+    with pytest.raises(ForkError) as info:
+        fetch.fetch(repo.upstream())
+    message = str(info.value)
+    assert f"the cached {cached} has {fetch.sha256_of(cached)}" in message
+    assert f"delete {cached} and try again" in message
+
+
+def test_downloaded_hash_mismatch_says_nothing_is_cached(repo, cache, monkeypatch):
+    (cache / "Fake-1.0.tar.gz").unlink()
+    downloads = []
+
+    def bad_download(upstream, dest_dir):
+        path = dest_dir / upstream.sdist
+        path.write_bytes(b"a tampered mirror's archive")
+        downloads.append(path)
+        return path
+
+    monkeypatch.setattr(fetch, "download", bad_download)
+    with pytest.raises(ForkError, match="sha256 mismatch") as info:
+        fetch.fetch(repo.upstream())
+    message = str(info.value)
+    assert "the Fake-1.0.tar.gz that pip just downloaded" in message
+    assert "nothing was cached" in message
+    # The download's temporary folder is gone: the message must not name it.
+    assert str(downloads[0]) not in message and not downloads[0].exists()
+    assert list(cache.iterdir()) == []
+
+
 def test_hash_mismatch_leaves_no_tree(repo, cache, tmp_path):
     (cache / "Fake-1.0.tar.gz").write_bytes(b"tampered")
     with pytest.raises(ForkError, match="sha256 mismatch"):
