@@ -13,8 +13,8 @@ def require_python(version_info=sys.version_info, executable=sys.executable):
     """Exit with one line naming the Python needed if this one is older."""
     if tuple(version_info[:2]) < REQUIRED_PYTHON:
         raise SystemExit(
-            "forktool needs Python %d.%d or newer; %s is Python %d.%d.%d. Run it "
-            "with python3.11, python3.12 or python3.13 (python3.11 -m forktool ...)"
+            "forktool needs Python %d.%d or newer; %s is Python %d.%d.%d. Use "
+            "python3.11, python3.12 or python3.13 instead"
             % (
                 REQUIRED_PYTHON
                 + (executable or "this interpreter",)
