@@ -1,6 +1,6 @@
-import asyncio
 import gzip
 
+from asgi.streaming_urls import async_streaming, chunks
 from asgiref.sync import async_to_sync
 
 from django.core.handlers.wsgi import WSGIHandler
@@ -12,16 +12,6 @@ from django.urls import path
 from django.utils.text import acompress_sequence, compress_sequence
 
 SYNC_SERVING_ASYNC = "StreamingHttpResponse must consume asynchronous iterators"
-
-
-async def chunks():
-    for number in range(3):
-        await asyncio.sleep(0)
-        yield f"chunk {number}\n"
-
-
-async def async_streaming(request):
-    return StreamingHttpResponse(chunks())
 
 
 def sync_view_async_streaming(request):
