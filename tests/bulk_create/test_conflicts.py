@@ -32,9 +32,7 @@ class BulkCreateConflictOptionsTests(TestCase):
 
     def test_update_conflicts_unsupported(self):
         msg = "This database backend does not support updating conflicts."
-        with mock.patch.object(
-            connection.features, "supports_update_conflicts", False
-        ):
+        with mock.patch.object(connection.features, "supports_update_conflicts", False):
             with self.assertRaisesMessage(NotSupportedError, msg):
                 Sensor.objects.bulk_create(
                     [Sensor(serial="a")],
@@ -46,9 +44,7 @@ class BulkCreateConflictOptionsTests(TestCase):
 
     def test_ignore_conflicts_unsupported(self):
         msg = "This database backend does not support ignoring conflicts."
-        with mock.patch.object(
-            connection.features, "supports_ignore_conflicts", False
-        ):
+        with mock.patch.object(connection.features, "supports_ignore_conflicts", False):
             with self.assertRaisesMessage(NotSupportedError, msg):
                 Sensor.objects.bulk_create([Sensor(serial="a")], ignore_conflicts=True)
         self.assertNothingSaved()
@@ -143,10 +139,10 @@ class BulkCreateConflictOptionsTests(TestCase):
             )
 
     def test_empty_objs_skip_checks(self):
-        self.assertEqual(
-            Sensor.objects.bulk_create([], ignore_conflicts=True, update_conflicts=True),
-            [],
+        objs = Sensor.objects.bulk_create(
+            [], ignore_conflicts=True, update_conflicts=True
         )
+        self.assertEqual(objs, [])
 
 
 @skipUnlessDBFeature("supports_update_conflicts")
@@ -258,9 +254,7 @@ class BulkCreateUpdateConflictsTests(TestCase):
         )
         readings = {
             serial: reading
-            async for serial, reading in Sensor.objects.values_list(
-                "serial", "reading"
-            )
+            async for serial, reading in Sensor.objects.values_list("serial", "reading")
         }
         self.assertEqual(readings, {"north": 11, "south": 2, "up": 12})
 

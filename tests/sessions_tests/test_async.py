@@ -140,9 +140,7 @@ class AsyncSessionTestsMixin:
         await self.session.aset_expiry(timedelta(seconds=600))
         self.assertAlmostEqual(await self.session.aget_expiry_age(), 600, delta=5)
         date = await self.session.aget_expiry_date()
-        self.assertAlmostEqual(
-            (date - timezone.now()).total_seconds(), 600, delta=5
-        )
+        self.assertAlmostEqual((date - timezone.now()).total_seconds(), 600, delta=5)
         await self.session.aset_expiry(0)
         self.assertIs(await self.session.aget_expire_at_browser_close(), True)
         await self.session.aset_expiry(None)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.http import HttpResponse
-from django.test import AsyncClient, Client, TestCase, override_settings
+from django.test import Client, TestCase, override_settings
 from django.urls import path
 
 
@@ -48,9 +48,7 @@ class AsyncClientLoginTests(TestCase):
     async def test_aforce_login(self):
         await self.async_client.aforce_login(self.user)
         self.assertEqual(await self.whoami(), "erin")
-        self.assertEqual(
-            self.user.backend, "django.contrib.auth.backends.ModelBackend"
-        )
+        self.assertEqual(self.user.backend, "django.contrib.auth.backends.ModelBackend")
 
     @override_settings(
         AUTHENTICATION_BACKENDS=[
