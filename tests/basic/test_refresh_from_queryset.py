@@ -75,3 +75,14 @@ class RefreshFromQuerysetTests(TestCase):
             from_queryset=SelfRef.objects.select_related("article")
         )
         self.assertEqual(ref.article.headline, "Original")
+
+    async def test_arefresh_from_db_older_override(self):
+        calls = []
+
+        def refresh_from_db(using=None, fields=None):
+            calls.append((using, fields))
+
+        # An override written before from_queryset existed.
+        self.article.refresh_from_db = refresh_from_db
+        await self.article.arefresh_from_db(fields=["headline"])
+        self.assertEqual(calls, [(None, ["headline"])])
