@@ -59,6 +59,7 @@ def _test(args: argparse.Namespace) -> int:
         database=args.database,
         driver=args.driver,
         python=args.python,
+        native=args.native,
     )
 
 
@@ -117,6 +118,12 @@ def parser() -> argparse.ArgumentParser:
         "--driver",
         help="postgresql only: psycopg2 (the default) or psycopg (psycopg 3, "
         "in a venv of its own, build/venv-pyX.Y-psycopg)",
+    )
+    s.add_argument(
+        "--native",
+        action="store_true",
+        help="with --database postgresql --driver psycopg: native asynchronous "
+        "execution on (tests/test_postgresql_native.py, OPTIONS['async_pool'])",
     )
     s.set_defaults(func=_test)
 

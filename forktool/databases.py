@@ -13,7 +13,7 @@ import os
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -170,6 +170,23 @@ DATABASES = {
         ),
     ),
 }
+
+
+# Native asynchronous execution (OPTIONS["async_pool"]) runs on PostgreSQL with
+# psycopg 3, in that driver's venv plus the pool and greenlet, with settings
+# and a known-failures list of its own.
+NATIVE_REQUIREMENTS = "postgresql-native.txt"
+NATIVE_SETTINGS = "test_postgresql_native"
+
+
+def native(db: Database, driver: Driver) -> tuple[Database, Driver, str]:
+    """The database, driver and settings module of a --native run."""
+    if db.name != "postgresql" or driver.name != "psycopg":
+        raise ForkError(
+            "--native is for --database postgresql --driver psycopg only "
+            "(native asynchronous execution needs psycopg 3)"
+        )
+    return db, replace(driver, stem=driver.stem + "-native"), NATIVE_SETTINGS
 
 
 def get(name: str) -> Database:

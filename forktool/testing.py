@@ -190,13 +190,19 @@ def run_suite(
     driver: str | None = None,
     python: str = sys.executable,
     env: dict[str, str] | None = None,
+    native: bool = False,
 ) -> int:
     db = databases.get(database)
     drv = db.driver(driver)
+    settings = db.settings
+    if native:
+        db, drv, settings = databases.native(db, drv)
     databases.check_listening(db)
     reqs = [repo.root / "requirements" / "tests.txt"]
     if drv.requirements:
         reqs.append(repo.root / "requirements" / drv.requirements)
+    if native:
+        reqs.append(repo.root / "requirements" / databases.NATIVE_REQUIREMENTS)
     vpython, tree = prepare(repo, python, reqs, db.build_hint, drv.venv_suffix)
     databases.check_login(db, drv, vpython, tree / "tests")
     known_file = repo.root / "known-failures" / f"{drv.stem}.txt"
@@ -204,8 +210,8 @@ def run_suite(
     cmd = [str(vpython), "runtests.py", *args]
     if not any(a.split("=")[0] in VERBOSITY_ARGS for a in args):
         cmd.insert(2, "--verbosity=2")  # per-test lines, to see listed tests pass
-    if db.settings and not any(a.startswith("--settings") for a in args):
-        cmd.insert(2, f"--settings={db.settings}")
+    if settings and not any(a.startswith("--settings") for a in args):
+        cmd.insert(2, f"--settings={settings}")
     log = repo.build_dir / f"test-{drv.stem}.log"
     step(f"Running {' '.join(cmd[1:])} (full log: {log.relative_to(repo.root)})")
     started = time.monotonic()

@@ -2,8 +2,6 @@ import datetime
 import threading
 from unittest import mock
 
-from asgiref.sync import sync_to_async
-
 from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -33,13 +31,16 @@ class FlagRecordingIterable(ModelIterable):
 
 
 class CloseRecordingIterable(ModelIterable):
-    """Notes the thread in which the row generator is closed."""
+    """Notes the threads in which rows are fetched and the generator closed."""
 
+    fetched_in = set()
     closed_in = []
 
     def __iter__(self):
         try:
-            yield from super().__iter__()
+            for row in super().__iter__():
+                self.fetched_in.add(threading.get_ident())
+                yield row
         finally:
             self.closed_in.append(threading.get_ident())
 
@@ -168,9 +169,9 @@ class AsyncQuerySetTest(AsyncQueryCountMixin, TestCase):
         self.assertEqual(FlagRecordingIterable.calls, [(True, 7), (False, 2000)])
 
     async def test_aiterator_stopped_early(self):
-        orm_thread = await sync_to_async(threading.get_ident)()
         qs = SimpleModel.objects.order_by("field")
         qs._iterable_class = CloseRecordingIterable
+        CloseRecordingIterable.fetched_in = set()
         CloseRecordingIterable.closed_in = []
         iterator = qs.aiterator(chunk_size=1)
         async for obj in iterator:
@@ -179,8 +180,11 @@ class AsyncQuerySetTest(AsyncQueryCountMixin, TestCase):
         self.assertEqual(CloseRecordingIterable.closed_in, [])
         await iterator.aclose()
         # By the time aclose() returns, the rows' generator (and so its
-        # cursor) was closed, where the ORM's sync code runs.
-        self.assertEqual(CloseRecordingIterable.closed_in, [orm_thread])
+        # cursor) was closed, where the ORM's sync code ran the query.
+        self.assertEqual(len(CloseRecordingIterable.fetched_in), 1)
+        self.assertEqual(
+            CloseRecordingIterable.closed_in, list(CloseRecordingIterable.fetched_in)
+        )
         self.assertEqual(await SimpleModel.objects.acount(), 3)
 
     async def test_aiterator_chunk_size_zero(self):

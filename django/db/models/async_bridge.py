@@ -1,27 +1,67 @@
 """
 The single crossing point from the ORM's async API into its sync code.
 
-The a-prefixed methods of QuerySet and of the related managers, as well as
-``async for`` over a queryset and QuerySet.aiterator(), never call the
-database themselves: they hand the matching synchronous method to this module.
-For now that means running it in asgiref's thread-sensitive worker, because
-the database drivers block and Django's connections belong to one thread.
+The a-prefixed methods of QuerySet, of models and of the related managers, as
+well as ``async for`` over a queryset and QuerySet.aiterator(), never call the
+database themselves: they hand the matching synchronous method to this
+module, which decides, per call, where it runs:
 
-Keeping the hand-off here, rather than spread over every method, leaves one
-place to change once a backend can execute queries natively on the event loop
-(psycopg 3's async connections): replacing run_sync() and iterate_in_chunks()
-switches every async ORM entry point at once.
+- natively, when the databases the call uses have OPTIONS["async_pool"]: the
+  synchronous code runs on the event loop in a greenlet, on connections of its
+  own that await the driver (django.db.native), so concurrent calls overlap;
+- otherwise in asgiref's thread-sensitive worker, because the drivers block
+  and Django's connections belong to one thread.
 """
 
 from itertools import islice
 
 from asgiref.sync import sync_to_async
 
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.native import NativeScope, native_aliases
+from django.utils.greenlet_bridge import spawn
+
 __all__ = ["iterate_in_chunks", "run_sync"]
+
+
+def _call_aliases(target):
+    """The aliases that a call on target (a QuerySet, manager or model) uses."""
+    from django.db.models import Model, QuerySet
+    from django.db.models.manager import BaseManager
+
+    if isinstance(target, (QuerySet, BaseManager)):
+        model, using = target.model, target._db
+    elif isinstance(target, Model):
+        model, using = type(target), target._state.db
+    elif isinstance(target, (list, tuple)) and target:
+        # prefetch_related_objects(instances, ...)
+        return _call_aliases(target[0])
+    else:
+        return (DEFAULT_DB_ALIAS,)
+    if using:
+        return (using,)
+    return (router.db_for_read(model), router.db_for_write(model))
+
+
+def _runs_natively(target):
+    aliases = native_aliases(connections)
+    if not aliases:
+        return False
+    if len(aliases) == len(connections.settings):
+        return True
+    return all(alias in aliases for alias in _call_aliases(target))
 
 
 async def run_sync(func, /, *args, **kwargs):
     """Await func(*args, **kwargs), run where sync ORM code may safely run."""
+    target = getattr(func, "__self__", args[0] if args else None)
+    if _runs_natively(target):
+        scope = NativeScope(connections)
+        try:
+            with scope:
+                return await spawn(func, *args, **kwargs)
+        finally:
+            await scope.release()
     return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
 
 
@@ -33,18 +73,41 @@ async def iterate_in_chunks(iterator, chunk_size):
     """
     Asynchronously yield the items of a synchronous iterator.
 
-    Each trip through run_sync() takes up to chunk_size items, so a database
-    cursor behind the iterator is only ever advanced in the worker thread.
+    Each trip into sync code takes up to chunk_size items. On the native path
+    the whole iteration is one call: its connection (and server-side cursor)
+    is kept from the first chunk to the last. Otherwise each chunk goes
+    through run_sync(), so a database cursor behind the iterator is only ever
+    advanced in the worker thread.
     """
+    # The queryset whose _iterator() this is, for the routing decision.
+    frame = getattr(iterator, "gi_frame", None)
+    target = frame.f_locals.get("self") if frame is not None else None
+    if _runs_natively(target):
+        scope = NativeScope(connections)
+        step = _native_step(scope)
+    else:
+        scope, step = None, run_sync
     exhausted = False
     try:
         while not exhausted:
-            chunk = await run_sync(_next_chunk, iterator, chunk_size)
+            chunk = await step(_next_chunk, iterator, chunk_size)
             exhausted = len(chunk) < chunk_size
             for item in chunk:
                 yield item
     finally:
-        # Closing a generator that stopped early releases its cursor, which
-        # is database work too, so it goes through the same thread.
-        if not exhausted and hasattr(iterator, "close"):
-            await run_sync(iterator.close)
+        try:
+            # Closing a generator that stopped early releases its cursor,
+            # which is database work too, so it goes through the same path.
+            if not exhausted and hasattr(iterator, "close"):
+                await step(iterator.close)
+        finally:
+            if scope is not None:
+                await scope.release()
+
+
+def _native_step(scope):
+    async def step(func, *args):
+        with scope:
+            return await spawn(func, *args)
+
+    return step

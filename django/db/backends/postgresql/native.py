@@ -1,0 +1,381 @@
+"""
+Native asynchronous execution for PostgreSQL, on psycopg 3.
+
+With OPTIONS["async_pool"], the async ORM runs the synchronous ORM code in a
+greenlet on the event loop (see django.db.native). The DatabaseWrapper it uses
+there is the backend's own, with its driver connection replaced by a
+synchronous facade over one of psycopg's AsyncConnections: each call the ORM
+makes on it (execute, fetch, commit, ...) awaits the asynchronous method
+through django.utils.greenlet_bridge.await_only(), so the event loop runs
+other tasks while a query waits for the server.
+
+The AsyncConnections come from a psycopg_pool.AsyncConnectionPool per alias
+and event loop, set up by the same functions that set up the backend's
+synchronous connections.
+"""
+
+import asyncio
+import contextvars
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.native import OPTION
+from django.utils.greenlet_bridge import await_only, spawn
+
+from .psycopg_any import is_psycopg3
+
+if not is_psycopg3:
+    raise ImproperlyConfigured(
+        "OPTIONS['%s'] needs psycopg 3 (the psycopg package); the PostgreSQL "
+        "backend is using psycopg2." % OPTION
+    )
+
+try:
+    import psycopg_pool
+except ImportError as e:
+    raise ImproperlyConfigured(
+        "OPTIONS['%s'] needs the psycopg_pool package (%s); install Django with "
+        "the async-pool extra." % (OPTION, e)
+    )
+
+from psycopg import AsyncClientCursor, AsyncConnection, AsyncServerCursor  # NOQA
+from psycopg.client_cursor import ClientCursorMixin  # NOQA
+from psycopg.pq import TransactionStatus  # NOQA
+
+from django.db.backends.base.base import BaseDatabaseWrapper  # NOQA isort:skip
+
+from .base import (  # NOQA isort:skip
+    DatabaseWrapper,
+    configure_role,
+    configure_timezone,
+    get_isolation_level,
+)
+from .psycopg_any import (  # NOQA isort:skip
+    CursorMixin,
+    configure_adapters,
+    set_client_encoding_utf8,
+    set_isolation_level,
+)
+
+IDLE = TransactionStatus.IDLE
+
+
+class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
+    """
+    psycopg_pool's pool, with one change: a worker task cancelled while it
+    opens a connection stops at its next wait.
+
+    The pool's workers survive the errors of the jobs they run, cancellation
+    included: a worker that is opening a connection when asyncio.run() (or
+    asgiref's async_to_sync()) cancels every task at loop shutdown goes back
+    to waiting for jobs, and the shutdown then waits for it forever.
+    Cancelling the task again makes that next wait raise.
+    """
+
+    async def _connect(self, *args, **kwargs):
+        try:
+            return await super()._connect(*args, **kwargs)
+        except asyncio.CancelledError:
+            asyncio.current_task().cancel()
+            raise
+
+
+def _hide_cancelled_connects(record):
+    # The pool logs the cancellation above as a failed connection attempt.
+    return not (
+        record.msg.startswith("error connecting")
+        and record.args
+        and isinstance(record.args[-1], asyncio.CancelledError)
+    )
+
+
+logging.getLogger("psycopg.pool").addFilter(_hide_cancelled_connects)
+
+
+class AsyncCursor(AsyncClientCursor):
+    """Binds parameters on the client, as the synchronous Cursor does."""
+
+
+class AsyncServerSideCursor(ClientCursorMixin, AsyncServerCursor):
+    """A named cursor for iterator() and aiterator(), binding on the client."""
+
+
+class BridgedCursor(CursorMixin):
+    """A synchronous cursor over a psycopg AsyncCursor (in the bridge only)."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def __getattr__(self, name):
+        return getattr(self.cursor, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __iter__(self):
+        fetchmany = self.fetchmany
+        size = getattr(self.cursor, "itersize", 100)
+        while rows := fetchmany(size):
+            yield from rows
+
+    def execute(self, query, params=None):
+        await_only(self.cursor.execute(query, params))
+        return self
+
+    def executemany(self, query, params_seq):
+        await_only(self.cursor.executemany(query, params_seq))
+
+    def fetchone(self):
+        return await_only(self.cursor.fetchone())
+
+    def fetchmany(self, size=0):
+        return await_only(self.cursor.fetchmany(size))
+
+    def fetchall(self):
+        return await_only(self.cursor.fetchall())
+
+    def scroll(self, value, mode="relative"):
+        await_only(self.cursor.scroll(value, mode))
+
+    def close(self):
+        await_only(self.cursor.close())
+
+
+class BridgedConnection:
+    """
+    A synchronous connection over a psycopg AsyncConnection, with what the
+    backend and the connection setup functions use of psycopg's Connection.
+    """
+
+    def __init__(self, aconnection):
+        self.aconnection = aconnection
+
+    def __getattr__(self, name):
+        return getattr(self.aconnection, name)
+
+    def cursor(self, name=None, *, scrollable=None, withhold=False):
+        if name:
+            cursor = AsyncServerSideCursor(
+                self.aconnection, name, scrollable=scrollable, withhold=withhold
+            )
+        else:
+            cursor = self.aconnection.cursor()
+        return BridgedCursor(cursor)
+
+    def execute(self, query, params=None):
+        return self.cursor().execute(query, params)
+
+    @property
+    def autocommit(self):
+        return self.aconnection.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value):
+        if self.aconnection.autocommit != value:
+            await_only(self.aconnection.set_autocommit(value))
+
+    @property
+    def isolation_level(self):
+        return self.aconnection.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value):
+        await_only(self.aconnection.set_isolation_level(value))
+
+    def commit(self):
+        await_only(self.aconnection.commit())
+
+    def rollback(self):
+        await_only(self.aconnection.rollback())
+
+    def close(self):
+        await_only(self.aconnection.close())
+
+
+class NativeDatabaseWrapper(DatabaseWrapper):
+    """
+    The backend's DatabaseWrapper for one native call at a time: its
+    connection is taken from the pool when needed and given back by release().
+    """
+
+    # django.utils.asyncio.async_unsafe() lets the bridge use this wrapper on
+    # the event loop.
+    runs_on_event_loop = True
+
+    def __init__(self, settings_dict, alias, native_pool):
+        super().__init__(settings_dict, alias)
+        self.native_pool = native_pool
+
+    # Not cached: a wrapper serves many calls, and tests change the settings.
+    timezone = property(BaseDatabaseWrapper.timezone.func)
+    timezone_name = property(BaseDatabaseWrapper.timezone_name.func)
+
+    def get_connection_params(self):
+        # The pool has them.
+        return {}
+
+    def get_new_connection(self, conn_params):
+        aconnection = await_only(self.native_pool.getconn())
+        connection = BridgedConnection(aconnection)
+        self.isolation_level = self.native_pool.isolation_level
+        return connection
+
+    def init_connection_state(self):
+        # The pool's configure() did the rest; the time zone may have changed
+        # since (tests override it), and costs no round trip when it hasn't.
+        if self.ensure_timezone() and not self.get_autocommit():
+            self.connection.commit()
+
+    def _close(self):
+        connection = self.connection
+        if connection is not None:
+            await_only(self.native_pool.putconn(connection.aconnection))
+
+
+class NativePool:
+    """An alias's AsyncConnectionPool on one event loop, and its wrappers."""
+
+    def __init__(self, alias, settings_dict, pool_kwargs):
+        self.alias = alias
+        self.settings_dict = settings_dict
+        # Validate the settings and build the driver's arguments as the
+        # synchronous backend does.
+        self._probe = NativeDatabaseWrapper(settings_dict, alias, self)
+        kwargs = DatabaseWrapper.get_connection_params(self._probe)
+        kwargs.pop("cursor_factory", None)
+        kwargs["cursor_factory"] = AsyncCursor
+        kwargs["autocommit"] = True
+        options = settings_dict["OPTIONS"]
+        self.isolation_level = get_isolation_level(options)
+        self.role = options.get("assume_role")
+        for reserved in ("kwargs", "configure", "open", "conninfo"):
+            if reserved in pool_kwargs:
+                raise ImproperlyConfigured(
+                    "OPTIONS['%s'] of database '%s' can't set %r: Django sets it."
+                    % (OPTION, alias, reserved)
+                )
+        pool_kwargs.setdefault("name", "django-%s" % alias)
+        try:
+            self.pool = AsyncConnectionPool(
+                "",
+                kwargs=kwargs,
+                connection_class=AsyncConnection,
+                configure=self._configure,
+                open=False,
+                **pool_kwargs,
+            )
+        except TypeError as e:
+            raise ImproperlyConfigured(
+                "Invalid OPTIONS['%s'] of database '%s': %s." % (OPTION, alias, e)
+            )
+        self._opening = None
+        self._free = []
+
+    def __repr__(self):
+        return "<NativePool %r %r>" % (self.alias, self.pool)
+
+    async def _configure(self, aconnection):
+        await spawn(self._setup, aconnection)
+
+    def _setup(self, aconnection):
+        connection = BridgedConnection(aconnection)
+        set_client_encoding_utf8(connection)
+        if self.isolation_level is not None:
+            set_isolation_level(connection, self.isolation_level)
+        if self.isolation_level is None:
+            self.isolation_level = aconnection.isolation_level
+        configure_adapters(
+            aconnection, self._probe.timezone if settings.USE_TZ else None
+        )
+        configure_timezone(connection, self._probe.timezone_name)
+        configure_role(connection, self.role)
+
+    def new_connection(self):
+        """A DatabaseWrapper for one call, without a driver connection yet."""
+        if self._free:
+            return self._free.pop()
+        return NativeDatabaseWrapper(self.settings_dict, self.alias, self)
+
+    async def getconn(self):
+        opening = self._opening
+        if opening is None:
+            # The pool's workers are tasks: start them in a context of their
+            # own rather than in the calling task's, and finish opening even
+            # if the first caller is cancelled.
+            opening = self._opening = asyncio.get_running_loop().create_task(
+                self.pool.open(), context=contextvars.Context()
+            )
+        if opening.done():
+            opening.result()
+        else:
+            await asyncio.shield(opening)
+        return await self.pool.getconn()
+
+    async def putconn(self, aconnection):
+        await self.pool.putconn(aconnection)
+
+    async def release(self, wrapper):
+        """Give the wrapper's connection back to the pool, clean."""
+        connection = wrapper.connection
+        wrapper.connection = None
+        wrapper.closed_in_transaction = False
+        wrapper.run_on_commit = []
+        wrapper.in_atomic_block = False
+        wrapper.savepoint_ids = []
+        wrapper.atomic_blocks = []
+        wrapper.needs_rollback = False
+        self._free.append(wrapper)
+        if connection is None:
+            return
+        aconnection = connection.aconnection
+        try:
+            if not aconnection.closed:
+                if aconnection.info.transaction_status != IDLE:
+                    await aconnection.rollback()
+                if not aconnection.autocommit:
+                    await aconnection.set_autocommit(True)
+        except Exception:
+            # A broken connection: the pool discards it.
+            pass
+        except BaseException:
+            # Interrupted while cleaning up: don't wait any longer, but don't
+            # lose the connection either.
+            asyncio.get_running_loop().create_task(self._discard(aconnection))
+            raise
+        await self.pool.putconn(aconnection)
+
+    async def _discard(self, aconnection):
+        await aconnection.close()
+        await self.pool.putconn(aconnection)
+
+    async def close(self):
+        self._free = []
+        if self._opening is None:
+            return
+        idle = list(getattr(self.pool, "_pool", ()))
+        try:
+            await self.pool.close()
+        except asyncio.CancelledError:
+            # At loop shutdown, asyncio.run() cancels every task, the pool's
+            # workers included, before it finalizes asynchronous generators
+            # (where this runs); stopping them then fails. Close the
+            # connections that were waiting in the pool anyway.
+            for aconnection in idle:
+                await aconnection.close()
+
+    def close_without_loop(self):
+        """Close the pool's connections once its event loop is gone."""
+        self._free = []
+        if self._opening is None:
+            return
+        pool = self.pool
+        pool._closed = True
+        connections = list(pool._pool)
+        pool._pool.clear()
+        for aconnection in connections:
+            aconnection.pgconn.finish()
+            aconnection._closed = True

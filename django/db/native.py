@@ -1,0 +1,312 @@
+"""
+Native asynchronous execution: task-local connections from per-loop pools.
+
+A database alias whose OPTIONS set "async_pool" runs the async ORM natively:
+django.db.models.async_bridge runs the synchronous ORM code in a greenlet on
+the event loop (django.utils.greenlet_bridge) inside a *scope*, and while the
+scope is current, ``connections[alias]`` returns a connection that belongs to
+that one call and awaits the backend's asynchronous driver. The connection is
+taken from the alias's pool when the call first needs it and given back, clean,
+when the call ends, so concurrent tasks use connections of their own.
+
+This module holds what is common to every backend: the scope, the per-loop
+registry of pools (a pool belongs to the loop that opened it and is closed when
+that loop shuts down), the test framework's lending of its connections, and
+the configuration checks. A backend that supports native execution provides a
+``native`` module with a ``NativePool`` class (see
+django.db.backends.postgresql.native).
+"""
+
+import asyncio
+import contextvars
+import weakref
+from importlib import import_module
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.greenlet_bridge import greenlet_available
+
+__all__ = [
+    "NativeScope",
+    "close_pools",
+    "current_scope",
+    "lend",
+    "native_aliases",
+    "pool_for",
+    "reclaim",
+]
+
+OPTION = "async_pool"
+
+# The scope of the native call running in this task, if any.
+_scope = contextvars.ContextVar("django_native_scope", default=None)
+
+
+def current_scope():
+    return _scope.get()
+
+
+# (the DATABASES dict, the aliases with native execution), recomputed when
+# the settings object changes.
+_aliases_cache = (None, frozenset())
+
+
+def native_aliases(connections):
+    """The aliases of DATABASES whose OPTIONS turn native execution on."""
+    global _aliases_cache
+    databases = connections.settings
+    cached_for, aliases = _aliases_cache
+    if cached_for is not databases:
+        aliases = frozenset(
+            alias
+            for alias, settings_dict in databases.items()
+            if enabled(settings_dict)
+        )
+        _aliases_cache = (databases, aliases)
+    return aliases
+
+
+def enabled(settings_dict):
+    """Whether the settings of a database turn native execution on."""
+    value = (settings_dict.get("OPTIONS") or {}).get(OPTION)
+    return value is not None and value is not False
+
+
+def check_support(settings_dict, alias):
+    """
+    Raise ImproperlyConfigured unless native execution can run as the
+    settings of alias ask; return the keyword arguments for its pool.
+    """
+    pool_kwargs = check_option(settings_dict, alias)
+    _backend_native_module(settings_dict, alias)
+    if not greenlet_available():
+        raise ImproperlyConfigured(
+            "OPTIONS['%s'] of database '%s' needs the greenlet package; install "
+            "Django with the async-pool extra." % (OPTION, alias)
+        )
+    return pool_kwargs
+
+
+def check_option(settings_dict, alias):
+    """
+    Return the keyword arguments for the pool that OPTIONS["async_pool"] asks
+    for, raising ImproperlyConfigured if it can't be honored.
+    """
+    value = settings_dict["OPTIONS"].get(OPTION)
+    if value is True:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    raise ImproperlyConfigured(
+        "OPTIONS['%s'] of database '%s' must be True or a dict of keyword "
+        "arguments for the connection pool, not %r." % (OPTION, alias, value)
+    )
+
+
+def _backend_native_module(settings_dict, alias):
+    engine = settings_dict["ENGINE"]
+    try:
+        return import_module("%s.native" % engine)
+    except ImportError as e:
+        if e.name != "%s.native" % engine:
+            raise ImproperlyConfigured(
+                "OPTIONS['%s'] of database '%s' can't be used: %s." % (OPTION, alias, e)
+            )
+        raise ImproperlyConfigured(
+            "OPTIONS['%s'] of database '%s' isn't supported by the %s backend; "
+            "native asynchronous execution needs the PostgreSQL backend with "
+            "psycopg 3." % (OPTION, alias, engine)
+        )
+
+
+# The test framework runs each TestCase inside transactions on the test
+# thread's connections. While such a connection is lent here (the test thread
+# is then blocked, running the test's event loop or waiting for it), native
+# calls on the loop use it instead of a pooled connection, so that they see
+# the test's data and their writes are rolled back with it.
+_lent = {}
+_lent_depth = {}
+_lent_locks = weakref.WeakKeyDictionary()
+
+
+def lend(alias, connection):
+    """
+    Make native calls on alias use connection (a DatabaseWrapper in an atomic
+    block) until the matching reclaim(); calls nest.
+    """
+    if _lent.get(alias) is not connection:
+        _lent[alias] = connection
+        _lent_depth[alias] = 0
+    _lent_depth[alias] += 1
+
+
+def reclaim(alias):
+    depth = _lent_depth.get(alias, 0) - 1
+    if depth <= 0:
+        _lent.pop(alias, None)
+        _lent_depth.pop(alias, None)
+    else:
+        _lent_depth[alias] = depth
+
+
+class _LoopPools:
+    """The pools opened on one event loop, closed when the loop shuts down."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.pools = {}
+        self.closer = None
+
+    def watch_shutdown(self):
+        # An event loop finalizes the asynchronous generators still suspended
+        # when it shuts down (asyncio.run(), asgiref's async_to_sync() and
+        # servers call loop.shutdown_asyncgens()); this one closes the pools
+        # then, while the loop still runs.
+        async def closer():
+            try:
+                yield
+            finally:
+                if self.loop.is_running():
+                    await self.aclose()
+
+        self.closer = closer()
+        try:
+            self.closer.asend(None).send(None)
+        except StopIteration:  # Suspended at its yield, as intended.
+            pass
+
+    async def aclose(self):
+        _loops.pop(self.loop, None)
+        pools, self.pools = self.pools, {}
+        for pool in pools.values():
+            await pool.close()
+
+    def close_without_loop(self):
+        _loops.pop(self.loop, None)
+        pools, self.pools = self.pools, {}
+        for pool in pools.values():
+            pool.close_without_loop()
+        # Finish the watcher here: left to the garbage collector, it would ask
+        # the closed loop to finalize it.
+        closer, self.closer = self.closer, None
+        if closer is not None:
+            try:
+                closer.aclose().send(None)
+            except StopIteration:
+                pass
+
+
+_loops = {}
+
+
+def pool_for(alias, connections):
+    """The pool of alias for the running event loop, created if needed."""
+    loop = asyncio.get_running_loop()
+    try:
+        pools = _loops[loop]
+    except KeyError:
+        _forget_closed_loops()
+        pools = _loops[loop] = _LoopPools(loop)
+        pools.watch_shutdown()
+    try:
+        return pools.pools[alias]
+    except KeyError:
+        pass
+    settings_dict = connections.settings[alias]
+    connections.ensure_defaults(alias)
+    connections.prepare_test_settings(alias)
+    pool_kwargs = check_support(settings_dict, alias)
+    backend = _backend_native_module(settings_dict, alias)
+    pool = backend.NativePool(alias, settings_dict, pool_kwargs)
+    pools.pools[alias] = pool
+    return pool
+
+
+def _forget_closed_loops():
+    for loop_pools in list(_loops.values()):
+        if loop_pools.loop.is_closed():
+            loop_pools.close_without_loop()
+
+
+def close_pools():
+    """
+    Close the pools of native execution (connections.close_all() calls this).
+
+    The pools of loops that no longer run are closed at once; those of a loop
+    running in another thread are closed on that loop, without waiting. A
+    loop's pools also close when the loop shuts down.
+    """
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    for loop_pools in list(_loops.values()):
+        loop = loop_pools.loop
+        if loop.is_closed() or not loop.is_running():
+            loop_pools.close_without_loop()
+        elif loop is not running:
+            asyncio.run_coroutine_threadsafe(loop_pools.aclose(), loop)
+
+
+class NativeScope:
+    """
+    The connections of one native call (or one asynchronous iteration), by
+    alias. Entered in the task that runs the call; connections[alias] returns
+    them while it is current.
+    """
+
+    __slots__ = ("connections", "handler", "lent", "token")
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.connections = {}
+        self.lent = []
+        self.token = None
+
+    def __enter__(self):
+        self.token = _scope.set(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        _scope.reset(self.token)
+
+    def get(self, alias):
+        """The scope's connection for alias, or None if alias isn't native."""
+        try:
+            return self.connections[alias]
+        except KeyError:
+            pass
+        if alias not in native_aliases(self.handler):
+            return None
+        lent = _lent.get(alias)
+        if lent is not None:
+            connection = self._borrow(alias, lent)
+        else:
+            connection = pool_for(alias, self.handler).new_connection()
+        self.connections[alias] = connection
+        return connection
+
+    def _borrow(self, alias, connection):
+        from django.utils.greenlet_bridge import await_only
+
+        # Tasks take turns with a lent connection: it has one transaction.
+        lock = _lent_locks.get(connection)
+        loop = asyncio.get_running_loop()
+        if lock is None or lock[0] is not loop:
+            lock = _lent_locks[connection] = (loop, asyncio.Lock())
+        await_only(lock[1].acquire())
+        connection.inc_thread_sharing()
+        connection.runs_on_event_loop = True
+        self.lent.append((connection, lock[1]))
+        return connection
+
+    async def release(self):
+        """Give every connection back; safe to await while being cancelled."""
+        connections, self.connections = self.connections, {}
+        lent, self.lent = self.lent, []
+        for connection, lock in lent:
+            del connection.runs_on_event_loop
+            connection.dec_thread_sharing()
+            lock.release()
+        for connection in connections.values():
+            if not any(connection is borrowed for borrowed, _ in lent):
+                await connection.native_pool.release(connection)

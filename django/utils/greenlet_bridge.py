@@ -1,0 +1,127 @@
+"""
+Run synchronous code on the event loop, letting it await coroutines.
+
+spawn() starts a function in a greenlet of its own, from a coroutine; while it
+runs, await_only() lets that synchronous code hand an awaitable to the task
+that spawned it and get its result back, as if it had been awaited. The
+database layer uses this to run the unchanged synchronous ORM on the event
+loop, each round trip to the server being a real ``await`` on an asynchronous
+driver, so other tasks run while one waits for its query.
+
+Nothing here knows about databases. greenlet is an optional dependency: only
+spawn() and await_only() need it, and in_bridge() is False without it.
+"""
+
+import sys
+
+try:
+    import greenlet
+except ImportError:  # pragma: no cover
+    greenlet = None
+
+__all__ = ["BridgeError", "await_only", "greenlet_available", "in_bridge", "spawn"]
+
+
+class BridgeError(RuntimeError):
+    """await_only() was called outside code started by spawn()."""
+
+
+def greenlet_available():
+    return greenlet is not None
+
+
+if greenlet is not None:
+    getcurrent = greenlet.getcurrent
+
+    class _BridgeGreenlet(greenlet.greenlet):
+        __slots__ = ("driver",)
+
+        def __init__(self, run, driver):
+            super().__init__(run, driver)
+            self.driver = driver
+            # Share the task's contextvars, so that code in the greenlet sees
+            # (and sets) the same context as the coroutine around it.
+            self.gr_context = driver.gr_context
+
+    def in_bridge():
+        """Whether the caller runs inside a function started by spawn()."""
+        return type(getcurrent()) is _BridgeGreenlet
+
+else:  # pragma: no cover
+
+    def in_bridge():
+        return False
+
+
+class _Resume:
+    """
+    The rest of a coroutine that await_only() started driving inline and that
+    then suspended: awaiting this finishes it in the spawning task.
+    """
+
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro, pending):
+        self.coro = coro
+        self.pending = pending
+
+    def __await__(self):
+        coro, pending = self.coro, self.pending
+        while True:
+            try:
+                sent = yield pending
+            except BaseException as exc:
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    pending = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+def await_only(awaitable):
+    """
+    Return the result of awaiting awaitable, from synchronous code that
+    spawn() runs.
+
+    Most of a driver's coroutines finish without waiting for anything once a
+    result is in (fetching rows that have arrived, for example), so the
+    coroutine is first run right here; only if it really has to wait does the
+    greenlet switch to the task, which awaits the rest.
+    """
+    current = getcurrent() if greenlet is not None else None
+    if type(current) is not _BridgeGreenlet:
+        if hasattr(awaitable, "close"):
+            awaitable.close()
+        raise BridgeError(
+            "await_only() can only be called from code run by "
+            "django.utils.greenlet_bridge.spawn()."
+        )
+    if hasattr(awaitable, "send"):
+        coro = awaitable
+    else:
+        coro = awaitable.__await__()
+    try:
+        pending = coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    return current.driver.switch(_Resume(coro, pending))
+
+
+async def spawn(func, /, *args, **kwargs):
+    """Run func(*args, **kwargs) in a greenlet and return its result."""
+    if greenlet is None:  # pragma: no cover
+        raise BridgeError("greenlet must be installed to use spawn().")
+    child = _BridgeGreenlet(func, getcurrent())
+    result = child.switch(*args, **kwargs)
+    while not child.dead:
+        try:
+            value = await result
+        except BaseException:
+            result = child.throw(*sys.exc_info())
+        else:
+            result = child.switch(value)
+    return result
