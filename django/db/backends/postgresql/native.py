@@ -20,6 +20,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.signals import connection_created
 from django.db.native import OPTION
 from django.utils.greenlet_bridge import await_only, spawn
 
@@ -218,6 +219,28 @@ class NativeDatabaseWrapper(DatabaseWrapper):
         # The pool has them.
         return {}
 
+    def connect(self):
+        """
+        Take a connection from the pool. The pool set it up when it opened it
+        (and sent connection_created then), so only what can differ between
+        two calls is checked here.
+        """
+        self.check_settings()
+        self.in_atomic_block = False
+        self.savepoint_ids = []
+        self.needs_rollback = False
+        # The pool decides when connections are closed, not CONN_MAX_AGE.
+        self.close_at = None
+        self.closed_in_transaction = False
+        self.errors_occurred = False
+        self.connection = self.get_new_connection({})
+        # Pooled connections are in autocommit mode, Django's default.
+        self.autocommit = True
+        if not self.settings_dict["AUTOCOMMIT"]:
+            self.set_autocommit(False)
+        self.init_connection_state()
+        self.run_on_commit = []
+
     def get_new_connection(self, conn_params):
         aconnection = await_only(self.native_pool.getconn())
         connection = BridgedConnection(aconnection)
@@ -293,6 +316,14 @@ class NativePool:
         )
         configure_timezone(connection, self._probe.timezone_name)
         configure_role(connection, self.role)
+        # What the backend's connect() does after opening a connection.
+        wrapper = NativeDatabaseWrapper(self.settings_dict, self.alias, self)
+        wrapper.connection = connection
+        wrapper.autocommit = True
+        try:
+            connection_created.send(sender=DatabaseWrapper, connection=wrapper)
+        finally:
+            wrapper.connection = None
 
     def new_connection(self):
         """A DatabaseWrapper for one call, without a driver connection yet."""
