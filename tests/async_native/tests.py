@@ -406,29 +406,31 @@ class NativeConfigurationTests(SimpleTestCase):
                 with self.assertRaisesMessage(ImproperlyConfigured, msg):
                     native.check_support(self.settings_dict(True), "default")
 
+    def assertImportRefused(self, msg):
+        """The backend's native module, imported afresh, refuses to load."""
+        name = "django.db.backends.postgresql.native"
+        original = sys.modules.pop(name, None)
+        try:
+            with self.assertRaisesMessage(ImproperlyConfigured, msg):
+                native.check_support(self.settings_dict(True), "default")
+        finally:
+            sys.modules.pop(name, None)
+            if original is not None:
+                sys.modules[name] = original
+
     @skipUnless(connection.vendor == "postgresql", "PostgreSQL tests")
     def test_missing_pool_package(self):
-        msg = "OPTIONS['async_pool'] needs the psycopg_pool package"
-        name = "django.db.backends.postgresql.native"
         with mock.patch.dict(sys.modules, {"psycopg_pool": None}):
-            sys.modules.pop(name, None)
-            try:
-                with self.assertRaisesMessage(ImproperlyConfigured, msg):
-                    native.check_support(self.settings_dict(True), "default")
-            finally:
-                sys.modules.pop(name, None)
+            self.assertImportRefused(
+                "OPTIONS['async_pool'] needs the psycopg_pool package"
+            )
 
     @skipUnless(connection.vendor == "postgresql", "PostgreSQL tests")
     def test_psycopg2(self):
-        msg = "OPTIONS['async_pool'] needs psycopg 3 (the psycopg package)"
-        name = "django.db.backends.postgresql.native"
         with mock.patch("django.db.backends.postgresql.psycopg_any.is_psycopg3", False):
-            sys.modules.pop(name, None)
-            try:
-                with self.assertRaisesMessage(ImproperlyConfigured, msg):
-                    native.check_support(self.settings_dict(True), "default")
-            finally:
-                sys.modules.pop(name, None)
+            self.assertImportRefused(
+                "OPTIONS['async_pool'] needs psycopg 3 (the psycopg package)"
+            )
 
     @skipUnless(connection.vendor == "postgresql", "PostgreSQL tests")
     def test_refused_at_connection_time(self):
