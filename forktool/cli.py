@@ -58,6 +58,7 @@ def _test(args: argparse.Namespace) -> int:
         database=args.database,
         driver=args.driver,
         python=args.python,
+        minimal=args.minimal,
     )
 
 
@@ -116,6 +117,13 @@ def parser() -> argparse.ArgumentParser:
         "--driver",
         help="postgresql only: psycopg2 (the default) or psycopg (psycopg 3, "
         "in a venv of its own, build/venv-pyX.Y-psycopg)",
+    )
+    s.add_argument(
+        "--minimal",
+        action="store_true",
+        help="run in a venv with only Django's required dependencies "
+        "(requirements/minimal.txt) and the driver, build/venv-pyX.Y-minimal, "
+        "so that tests of optional packages (Pillow, numpy, ...) are skipped",
     )
     s.set_defaults(func=_test)
 
