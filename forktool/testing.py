@@ -41,8 +41,8 @@ SUMMARY_RE = re.compile(
 VERBOSITY_ARGS = ("-v", "--verbosity")
 MINIMAL_SUFFIX = "-minimal"
 # What a venv has besides the requirements it was given: pip, and what
-# prepare() builds the tree with.
-VENV_TOOLS = frozenset({"pip", "setuptools", "wheel"})
+# prepare() builds the tree with (setuptools, wheel and wheel's packaging).
+VENV_TOOLS = frozenset({"pip", "setuptools", "wheel", "packaging"})
 # Prints the name of every distribution the venv's interpreter can import
 # from, one a line. -I keeps the working directory and PYTHON* variables out.
 LIST_DISTRIBUTIONS = (

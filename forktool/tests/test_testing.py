@@ -211,7 +211,7 @@ def _fake_distributions(monkeypatch, names):
 def test_minimal_venv_may_hold_django_its_requirements_and_pip(tmp_path, monkeypatch):
     reqs = tmp_path / "minimal.txt"
     reqs.write_text("asgiref==3.13.0\nsqlparse==0.6.1\n")
-    names = ["Django", "asgiref", "sqlparse", "pip", "setuptools", "wheel"]
+    names = ["Django", "asgiref", "sqlparse", "pip", "setuptools", "wheel", "packaging"]
     calls = _fake_distributions(monkeypatch, names)
     python = tmp_path / "venv" / "bin" / "python"
     testing.check_only_required(python, [reqs])
