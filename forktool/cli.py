@@ -60,6 +60,7 @@ def _test(args: argparse.Namespace) -> int:
         driver=args.driver,
         python=args.python,
         native=args.native,
+        minimal=args.minimal,
     )
 
 
@@ -124,6 +125,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --database postgresql --driver psycopg: native asynchronous "
         "execution on (tests/test_postgresql_native.py, OPTIONS['async_pool'])",
+    )
+    s.add_argument(
+        "--minimal",
+        action="store_true",
+        help="run in a venv with only Django's required dependencies "
+        "(requirements/minimal.txt) and the driver, build/venv-pyX.Y-minimal, "
+        "so that tests of optional packages (Pillow, numpy, ...) are skipped",
     )
     s.set_defaults(func=_test)
 

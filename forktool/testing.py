@@ -6,6 +6,11 @@ it), then tests/runtests.py runs from the tree. Failures are compared with the
 driver's known-failures/<stem>.txt (sqlite, mysql, postgresql-psycopg2,
 postgresql-psycopg): anything not listed fails the run, and so does a listed
 test that now passes, so the list can only shrink.
+
+With --minimal the venv (build/venv-pyX.Y[-driver]-minimal) gets only Django's
+required dependencies (requirements/minimal.txt) and the driver instead of
+tests.txt, and forktool refuses it if anything else has got in, so the tests
+of optional packages run their skip paths.
 """
 
 from __future__ import annotations
@@ -34,6 +39,16 @@ SUMMARY_RE = re.compile(
     r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\w+) \((?P<where>[\w.]+)\)"
 )
 VERBOSITY_ARGS = ("-v", "--verbosity")
+MINIMAL_SUFFIX = "-minimal"
+# What a venv has besides the requirements it was given: pip, and what
+# prepare() builds the tree with (setuptools, wheel and wheel's packaging).
+VENV_TOOLS = frozenset({"pip", "setuptools", "wheel", "packaging"})
+# Prints the name of every distribution the venv's interpreter can import
+# from, one a line. -I keeps the working directory and PYTHON* variables out.
+LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m\n"
+    "for d in m.distributions(): print(d.metadata['Name'])"
+)
 
 
 def test_id(name: str, where: str) -> str:
@@ -105,6 +120,41 @@ def fingerprint(repo: Repo) -> str:
             digest.update(path.relative_to(repo.root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def normalize(name: str) -> str:
+    """A distribution name as pip compares it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_names(path: Path) -> set[str]:
+    """The distributions a pinned requirements file names (no -r includes)."""
+    names = set()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+        if match:
+            names.add(normalize(match.group()))
+    return names
+
+
+def check_only_required(python: Path, requirements: list[Path]) -> None:
+    """Refuse a --minimal venv holding anything its requirements don't name."""
+    allowed = {"django", *VENV_TOOLS}
+    for req in requirements:
+        allowed |= requirement_names(req)
+    proc = subprocess.run(
+        [str(python), "-I", "-c", LIST_DISTRIBUTIONS],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    extra = sorted({normalize(n) for n in proc.stdout.split()} - allowed)
+    if extra:
+        venv = python.parent.parent
+        raise ForkError(
+            f"{venv} must hold only Django's required dependencies, but it "
+            f"also has {', '.join(extra)}: uninstall them there, or delete "
+            f"that venv to have it rebuilt"
+        )
 
 
 def _pip(python: Path, *args: str, hint: str = "") -> None:
@@ -191,6 +241,7 @@ def run_suite(
     python: str = sys.executable,
     env: dict[str, str] | None = None,
     native: bool = False,
+    minimal: bool = False,
 ) -> int:
     db = databases.get(database)
     drv = db.driver(driver)
@@ -198,12 +249,16 @@ def run_suite(
     if native:
         db, drv, settings = databases.native(db, drv)
     databases.check_listening(db)
-    reqs = [repo.root / "requirements" / "tests.txt"]
+    base = "minimal.txt" if minimal else "tests.txt"
+    reqs = [repo.root / "requirements" / base]
     if drv.requirements:
         reqs.append(repo.root / "requirements" / drv.requirements)
     if native:
         reqs.append(repo.root / "requirements" / databases.NATIVE_REQUIREMENTS)
-    vpython, tree = prepare(repo, python, reqs, db.build_hint, drv.venv_suffix)
+    suffix = drv.venv_suffix + (MINIMAL_SUFFIX if minimal else "")
+    vpython, tree = prepare(repo, python, reqs, db.build_hint, suffix)
+    if minimal:
+        check_only_required(vpython, reqs)
     databases.check_login(db, drv, vpython, tree / "tests")
     known_file = repo.root / "known-failures" / f"{drv.stem}.txt"
     known = read_known(known_file)
@@ -212,7 +267,7 @@ def run_suite(
         cmd.insert(2, "--verbosity=2")  # per-test lines, to see listed tests pass
     if settings and not any(a.startswith("--settings") for a in args):
         cmd.insert(2, f"--settings={settings}")
-    log = repo.build_dir / f"test-{drv.stem}.log"
+    log = repo.build_dir / f"test-{drv.stem}{MINIMAL_SUFFIX if minimal else ''}.log"
     step(f"Running {' '.join(cmd[1:])} (full log: {log.relative_to(repo.root)})")
     started = time.monotonic()
     outcome, pending, shown = Outcome(), [], 0

@@ -1,9 +1,10 @@
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from forktool import databases, testing
+from forktool import cli, databases, testing
 from forktool.errors import ForkError
 from forktool.testing import judge, parse_output, read_known
 
@@ -166,3 +167,144 @@ def test_each_postgresql_driver_has_its_list_and_log(repo, monkeypatch, driver, 
     assert prepared == [(["tests.txt", chosen.requirements], chosen.venv_suffix)]
     log = repo.build_dir / f"test-postgresql-{driver}.log"
     assert "FAILED (failures=1)" in log.read_text()
+
+
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements"
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep:
+            pins[testing.normalize(name)] = version
+    return pins
+
+
+def test_minimal_requirements_are_pinned_as_in_tests_txt():
+    minimal = _pins(REQUIREMENTS / "minimal.txt")
+    assert set(minimal) == {"asgiref", "sqlparse"}
+    full = _pins(REQUIREMENTS / "tests.txt")
+    assert {name: full.get(name) for name in minimal} == minimal
+
+
+def test_requirement_names(tmp_path):
+    path = tmp_path / "reqs.txt"
+    path.write_text(
+        "# comment\n\npsycopg[binary]==3.3.9\ntyping_extensions==4.16.0  # why\n"
+        "Jinja2>=3\n"
+    )
+    assert testing.requirement_names(path) == {"psycopg", "typing-extensions", "jinja2"}
+
+
+def _fake_distributions(monkeypatch, names):
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, "\n".join(names) + "\n", "")
+
+    monkeypatch.setattr(testing.subprocess, "run", fake_run)
+    return calls
+
+
+def test_minimal_venv_may_hold_django_its_requirements_and_pip(tmp_path, monkeypatch):
+    reqs = tmp_path / "minimal.txt"
+    reqs.write_text("asgiref==3.13.0\nsqlparse==0.6.1\n")
+    names = ["Django", "asgiref", "sqlparse", "pip", "setuptools", "wheel", "packaging"]
+    calls = _fake_distributions(monkeypatch, names)
+    python = tmp_path / "venv" / "bin" / "python"
+    testing.check_only_required(python, [reqs])
+    assert calls == [[str(python), "-I", "-c", testing.LIST_DISTRIBUTIONS]]
+
+
+def test_minimal_venv_refuses_optional_packages(tmp_path, monkeypatch):
+    reqs = tmp_path / "minimal.txt"
+    reqs.write_text("asgiref==3.13.0\nsqlparse==0.6.1\n")
+    _fake_distributions(
+        monkeypatch, ["Django", "asgiref", "sqlparse", "Pillow", "numpy"]
+    )
+    python = tmp_path / "venv" / "bin" / "python"
+    with pytest.raises(
+        ForkError, match=r"venv must hold only .* also has numpy, pillow"
+    ):
+        testing.check_only_required(python, [reqs])
+
+
+def test_list_distributions_runs_in_a_real_interpreter():
+    # The program the check runs: here, the test interpreter has pytest.
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", testing.LIST_DISTRIBUTIONS],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "pytest" in {testing.normalize(n) for n in proc.stdout.split()}
+
+
+@pytest.mark.parametrize(
+    "database, driver, suffix, reqs, log",
+    [
+        ("sqlite", None, "-minimal", ["minimal.txt"], "test-sqlite-minimal.log"),
+        (
+            "postgresql",
+            "psycopg",
+            "-psycopg-minimal",
+            ["minimal.txt", "postgresql-psycopg.txt"],
+            "test-postgresql-psycopg-minimal.log",
+        ),
+    ],
+)
+def test_minimal_run_has_its_venv_and_log(
+    repo, monkeypatch, database, driver, suffix, reqs, log
+):
+    tree = repo.build_dir / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "runtests.py").write_text("print('OK')\n")
+    prepared, checked = [], []
+
+    def fake_prepare(repo, python, requirements, hint, venv_suffix):
+        prepared.append(([r.name for r in requirements], venv_suffix))
+        return Path(sys.executable), tree
+
+    monkeypatch.setattr(testing, "prepare", fake_prepare)
+    monkeypatch.setattr(
+        testing, "check_only_required", lambda python, r: checked.append(python)
+    )
+    monkeypatch.setattr(databases, "check_listening", lambda db: None)
+    monkeypatch.setattr(databases, "check_login", lambda *args: None)
+    code = testing.run_suite(
+        repo, ["basic"], database=database, driver=driver, minimal=True
+    )
+    assert code == 0
+    assert prepared == [(reqs, suffix)]
+    assert checked == [Path(sys.executable)]
+    assert (repo.build_dir / log).read_text() == "OK\n"
+
+
+def test_full_run_does_not_check_for_optional_packages(repo, monkeypatch):
+    tree = repo.build_dir / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "runtests.py").write_text("print('OK')\n")
+    monkeypatch.setattr(testing, "prepare", lambda *args: (Path(sys.executable), tree))
+
+    def refuse(python, requirements):
+        raise AssertionError("checked a full venv")
+
+    monkeypatch.setattr(testing, "check_only_required", refuse)
+    assert testing.run_suite(repo, ["basic"]) == 0
+    assert (repo.build_dir / "test-sqlite.log").exists()
+
+
+def test_cli_passes_minimal_on(monkeypatch):
+    seen = {}
+
+    def fake_run_suite(repo, args, **kwargs):
+        seen.update(kwargs, args=args)
+        return 0
+
+    monkeypatch.setattr(testing, "run_suite", fake_run_suite)
+    monkeypatch.setattr(cli, "find_repo", lambda: None)
+    assert cli.main(["test", "--minimal", "validators", "--parallel", "2"]) == 0
+    assert seen["minimal"] is True
+    assert seen["args"] == ["validators", "--parallel", "2"]
+    assert cli.main(["test", "basic"]) == 0
+    assert seen["minimal"] is False
