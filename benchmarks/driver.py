@@ -158,9 +158,7 @@ def native_mismatch(
         return None
     for where, probe in probes.items():
         if probe.get("scope") or probe.get("same_thread"):
-            return (
-                f"the {where} probe ran natively, but {contender.key} is not native"
-            )
+            return f"the {where} probe ran natively, but {contender.key} is not native"
     return None
 
 

@@ -8,8 +8,9 @@ is installed and psycopg2 otherwise, so each of the two holds one driver:
 (requirements/postgresql-psycopg.txt), the pool the raw-driver contender
 uses (requirements/bench-pool.txt), what native execution needs
 (requirements/postgresql-native.txt: greenlet and the pool) and the whole-app
-scenario's server (requirements/bench-app.txt: uvicorn). ``upstream``: upstream Django's latest
-release from requirements/bench-upstream.txt, on a Python it supports.
+scenario's server (requirements/bench-app.txt: uvicorn). ``upstream``:
+upstream Django's latest release from requirements/bench-upstream.txt, on a
+Python it supports.
 A marker in each venv records what was installed, so a changed patch, overlay
 or requirements file rebuilds it and nothing else does.
 """

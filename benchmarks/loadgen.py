@@ -36,8 +36,7 @@ PAGES = 40  # pages of 20 rows the list view is asked for, in turn
 
 def request(method: str, path: str) -> bytes:
     return (
-        f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n"
-        "Content-Length: 0\r\n\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n" "Content-Length: 0\r\n\r\n"
     ).encode("ascii")
 
 
@@ -155,6 +154,7 @@ async def client(
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             tally.failed(exc)
             keep = False
+            await asyncio.sleep(0.01)  # a server that is gone: no busy loop
         if not keep and writer is not None:
             writer.close()
             reader = writer = None
@@ -170,10 +170,7 @@ async def phase(
     start = time.monotonic()
     deadline = start + seconds
     await asyncio.gather(
-        *(
-            client(port, paths, n * 7, deadline, tallies[n])
-            for n in range(clients)
-        )
+        *(client(port, paths, n * 7, deadline, tallies[n]) for n in range(clients))
     )
     elapsed = time.monotonic() - start
     total = Tally()
@@ -302,9 +299,7 @@ def run(
             figures["reads"].append(rate)
             figures["writes"].append(wrate)
             figures["errors"].append(float(read_tally.errors + write_tally.errors))
-            figures["lost"].append(
-                float(lost_writes(write_tally.ok, before, after))
-            )
+            figures["lost"].append(float(lost_writes(write_tally.ok, before, after)))
             for t in (read_tally, write_tally):
                 for k, v in t.statuses.items():
                     statuses[k] = statuses.get(k, 0) + v

@@ -240,9 +240,7 @@ class DjangoAsync(AsyncRunner):
         """Whether native execution was on, before and after the samples:
         every probe must say so for a key to be True."""
         self.probes.append(self.loop.run_until_complete(native_probe()))
-        return {
-            key: all(probe[key] for probe in self.probes) for key in self.probes[0]
-        }
+        return {key: all(probe[key] for probe in self.probes) for key in self.probes[0]}
 
     async def get(self) -> float:
         from benchapp.models import Item

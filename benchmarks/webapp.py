@@ -55,7 +55,9 @@ async def item(request, pk):
 async def items(request, page):
     """List PAGE rows."""
     start = page * PAGE
-    rows = [item_dict(i) async for i in Item.objects.order_by("id")[start : start + PAGE]]
+    rows = [
+        item_dict(i) async for i in Item.objects.order_by("id")[start : start + PAGE]
+    ]
     return JsonResponse({"items": rows})
 
 
