@@ -22,6 +22,10 @@ class Sizes:
     delay: float  # server-side seconds of each concurrency query (PostgreSQL)
     memory_rows: int  # rows read in the memory scenario
     memory_repeat: int
+    app_clients: int  # concurrent HTTP connections of the whole-app scenario
+    app_seconds: float  # length of each measured phase (reads, then writes)
+    app_warmup: float  # seconds of unmeasured reads after the server starts
+    app_repeat: int  # read and write phases per server
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -37,10 +41,24 @@ FULL = Sizes(
     delay=0.002,
     memory_rows=100_000,
     memory_repeat=3,
+    app_clients=50,
+    app_seconds=5.0,
+    app_warmup=1.0,
+    app_repeat=3,
 )
 # Every scenario once, at sizes that only check that it still runs.
 QUICK = replace(
-    FULL, repeat=1, calls=5, loops=1, queries=50, memory_rows=2000, memory_repeat=1
+    FULL,
+    repeat=1,
+    calls=5,
+    loops=1,
+    queries=50,
+    memory_rows=2000,
+    memory_repeat=1,
+    app_clients=10,
+    app_seconds=1.0,
+    app_warmup=0.3,
+    app_repeat=1,
 )
 
 
@@ -49,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
         prog="python3 -m benchmarks",
         description="What the async ORM interface costs, and how it scales "
         "with concurrency, against sync calls, upstream Django and a raw "
-        "psycopg 3 pool, with the fork on psycopg2 and on psycopg 3.",
+        "psycopg 3 pool, with the fork on psycopg2 and on psycopg 3, through "
+        "threads and natively; and a whole ASGI site under uvicorn.",
     )
     p.add_argument(
         "--quick",

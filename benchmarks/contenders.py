@@ -19,12 +19,15 @@ DRIVER_NAMES = {"psycopg2": "psycopg2", "psycopg": "psycopg 3"}
 PERCALL = "percall"
 CONCURRENCY = "concurrency"
 MEMORY = "memory"
-SCENARIOS = (PERCALL, CONCURRENCY, MEMORY)
+APP = "app"
+SCENARIOS = (PERCALL, CONCURRENCY, MEMORY, APP)
 
 DATABASES = ("sqlite", "postgresql")
 # The concurrency scenario needs a query that waits on the server (pg_sleep),
-# and a driver that can wait on several at once: PostgreSQL only.
-SCENARIO_DATABASES = {CONCURRENCY: ("postgresql",)}
+# and a driver that can wait on several at once: PostgreSQL only. The
+# whole-app scenario compares the thread path with native execution, which
+# only PostgreSQL on psycopg 3 has.
+SCENARIO_DATABASES = {CONCURRENCY: ("postgresql",), APP: ("postgresql",)}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,14 @@ class Contender:
     # A contender whose same figure this one's is also divided by, shown as a
     # second ratio: a psycopg 3 contender against its psycopg2 twin.
     versus: str | None = None
+    # How the second ratio names what it is taken against; None: the twin's
+    # driver ("…x of psycopg2").
+    versus_title: str | None = None
+    # Whether the contender runs the a-methods natively (OPTIONS["async_pool"]):
+    # the worker reports whether a call really ran on the event loop inside a
+    # native scope, and a run refuses a result that says otherwise (or, for
+    # a contender that is not native, one that says it was).
+    native: bool = False
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)
@@ -92,6 +103,8 @@ def select(keys: list[str] | None = None) -> list[Contender]:
 
 # The reference for the concurrency scenario: what the driver itself reaches.
 POOL = "psycopg3-pool"
+# The reference for the whole-app scenario: the thread path on psycopg 3.
+APP_REFERENCE = "fork-async-psycopg"
 
 # The upstream release the "upstream" environment installs; it must match
 # requirements/bench-upstream.txt (a test checks that it does).
@@ -122,17 +135,20 @@ register(
         driver="psycopg2",
     )
 )
-# PostgreSQL only: on SQLite they would repeat the two above. No memory
-# scenario: tracemalloc does not see the drivers' C buffers, and reading
-# 100,000 rows under it would add some 45 s to a full run. A sync caller's
+# PostgreSQL only: on SQLite they would repeat the two above. A sync caller's
 # concurrency line is flat by construction, and fork-sync already draws it.
+# The sync one reads the big table with list(): the reference for the native
+# contender's aiterator() on the same driver. The thread path's memory figure
+# would repeat fork-async's (tracemalloc does not see the drivers' C buffers)
+# for some 15 s more of a full run. The thread path serves the whole-app
+# scenario's async views as Django runs them without async_pool.
 register(
     Contender(
         "fork-sync-psycopg",
         "fork sync, psycopg 3",
         "fork-psycopg",
         "DjangoSync",
-        (PERCALL,),
+        (PERCALL, MEMORY),
         databases=("postgresql",),
         driver="psycopg",
         versus="fork-sync",
@@ -144,11 +160,33 @@ register(
         "fork async (sync_to_async), psycopg 3",
         "fork-psycopg",
         "DjangoAsync",
-        (PERCALL, CONCURRENCY),
+        (PERCALL, CONCURRENCY, APP),
         databases=("postgresql",),
         baseline="fork-sync-psycopg",
         driver="psycopg",
         versus="fork-async",
+    )
+)
+# Native execution: the same a-methods on the event loop, on connections from
+# a per-loop pool wide enough for the 50 in flight of the concurrency scenario
+# and the whole-app scenario's clients. Its ratios are to the sync calls on
+# the same driver, and (second ratio) to the thread path on that driver.
+NATIVE = "fork-native"
+NATIVE_POOL = {"min_size": 4, "max_size": 60}
+register(
+    Contender(
+        NATIVE,
+        "fork native (async_pool), psycopg 3",
+        "fork-psycopg",
+        "DjangoNative",
+        (PERCALL, CONCURRENCY, MEMORY, APP),
+        databases=("postgresql",),
+        baseline="fork-sync-psycopg",
+        database={"OPTIONS": {"async_pool": NATIVE_POOL}},
+        driver="psycopg",
+        versus="fork-async-psycopg",
+        versus_title="sync_to_async",
+        native=True,
     )
 )
 register(

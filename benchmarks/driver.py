@@ -132,6 +132,36 @@ def driver_mismatch(
     return None
 
 
+def native_mismatch(
+    contender: registry.Contender, result: dict[str, Any]
+) -> str | None:
+    """Why a result must be refused for how it ran the a-methods, or None.
+
+    The worker probes each loop it ran a-methods on (its own, and the whole-app
+    server's): native execution is on when the probed call ran in a native
+    scope, on the loop's thread, and the loop has a pool for the alias. A
+    native contender needs every probe to say so; any other contender must
+    have none that does, so the thread path cannot be measured natively by a
+    stray setting either.
+    """
+    probes = {k: v for k, v in (result.get("native") or {}).items() if v}
+    if contender.native:
+        if not probes:
+            return f"{contender.key} is native, but its worker reported no probe"
+        for where, probe in probes.items():
+            off = [k for k in ("scope", "same_thread", "pool") if not probe.get(k)]
+            if off:
+                return (
+                    f"native execution was not on in the {where} probe "
+                    f"(no {', no '.join(off)}), but {contender.key} is native"
+                )
+        return None
+    for where, probe in probes.items():
+        if probe.get("scope") or probe.get("same_thread"):
+            return f"the {where} probe ran natively, but {contender.key} is not native"
+    return None
+
+
 def measure(
     contender: registry.Contender,
     job: dict[str, Any],
@@ -152,6 +182,7 @@ def measure(
     }
     result = run_worker(env.python, job, work)
     why = driver_mismatch(contender, job["database"], result)
+    why = why or native_mismatch(contender, result)
     if why:
         venv = env.venv.relative_to(ROOT)
         raise WorkerError(
@@ -190,7 +221,8 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         lines[-1] += (
             ' A second ratio ("…x of psycopg2") is to the fork\'s same figure '
             "on the other driver, also measured in this run: what switching "
-            "drivers costs."
+            'drivers costs; on the native contender ("…x of sync_to_async") '
+            "to the thread path's same figure on psycopg 3."
         )
     failures = data.get("failures", {})
     for database, results in data["results"].items():
@@ -232,6 +264,14 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
             )
             if rows:
                 lines += ["", f"{title}:", "", report.markdown(headers, rows)]
+        headers, rows = report.app_table(figures, chosen, database)
+        if rows:
+            title = (
+                f"Whole app (uvicorn, {sizes['app_clients']} HTTP/1.1 keep-alive "
+                f"clients, {sizes['app_repeat']} read and write phases of "
+                f"{sizes['app_seconds']:g} s; ratios to the thread path)"
+            )
+            lines += ["", f"{title}:", "", report.markdown(headers, rows)]
     return "\n".join(lines) + "\n"
 
 

@@ -5,9 +5,12 @@ install <repo>`` (the in-tree build backend writes the patched tree), and
 requirements/bench.txt. The fork's PostgreSQL backend uses psycopg 3 when it
 is installed and psycopg2 otherwise, so each of the two holds one driver:
 ``fork`` psycopg2 (requirements/postgresql.txt), ``fork-psycopg`` psycopg 3
-(requirements/postgresql-psycopg.txt) and the pool the raw-driver contender
-uses (requirements/bench-pool.txt). ``upstream``: upstream Django's latest
-release from requirements/bench-upstream.txt, on a Python it supports.
+(requirements/postgresql-psycopg.txt), the pool the raw-driver contender
+uses (requirements/bench-pool.txt), what native execution needs
+(requirements/postgresql-native.txt: greenlet and the pool) and the whole-app
+scenario's server (requirements/bench-app.txt: uvicorn). ``upstream``:
+upstream Django's latest release from requirements/bench-upstream.txt, on a
+Python it supports.
 A marker in each venv records what was installed, so a changed patch, overlay
 or requirements file rebuilds it and nothing else does.
 """
@@ -59,6 +62,8 @@ def environments(root: Path) -> dict[str, Environment]:
                 req / "bench.txt",
                 req / "postgresql-psycopg.txt",
                 req / "bench-pool.txt",
+                req / "postgresql-native.txt",
+                req / "bench-app.txt",
             ),
             (3, 8),
             install_repo=True,

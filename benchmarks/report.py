@@ -6,6 +6,8 @@ import statistics
 from typing import Callable, Mapping, Sequence
 
 from benchmarks.contenders import (
+    APP,
+    APP_REFERENCE,
     CONCURRENCY,
     DRIVER_NAMES,
     MEMORY,
@@ -32,6 +34,16 @@ PERCALL_CASES = [
 MEMORY_CASES = [
     ("list", "list(qs)"),
     ("aiterator", "async for in qs.aiterator()"),
+]
+# The whole-app scenario's rows: rates are medians of the phases, with their
+# ratio to the thread path; errors and lost writes are totals over them all.
+APP_RATES = [
+    ("reads", "reads/s (a row by pk and a page of 20, in turn)"),
+    ("writes", "writes/s (one counter row, UPDATE with F() + 1)"),
+]
+APP_COUNTS = [
+    ("errors", "errors (answers but 200, failed connections)"),
+    ("lost", "lost writes (answered 200, missing from the counter)"),
 ]
 # Whose figure a case is compared with: iterating asynchronously against the
 # sync `for`, streaming the big table against list().
@@ -87,7 +99,10 @@ def reference_of(contender: Contender, scenario: str, case: str) -> tuple[str, s
 
 
 def versus_name(contender: Contender) -> str:
-    """How a second ratio names what it is taken against: the twin's driver."""
+    """How a second ratio names what it is taken against: the contender's
+    versus_title, or else the twin's driver."""
+    if contender.versus_title:
+        return contender.versus_title
     twin = REGISTRY.get(contender.versus or "")
     if twin is None or twin.driver is None:
         return str(contender.versus)
@@ -128,6 +143,33 @@ def table(
         if any(row[1:]):
             rows.append(row)
     return headers, rows
+
+
+def app_table(
+    results: DatabaseResults, contenders: Sequence[Contender], database: str
+) -> tuple[list[str], list[list[str]]]:
+    """The whole-app table: one column per contender that served the site."""
+    shown = [c for c in contenders if APP in results.get(c.key, {})]
+    headers = [""] + [c.title(database) for c in shown]
+    rows = []
+    for case, label in APP_RATES:
+        row = [label]
+        reference = figure(results, APP_REFERENCE, APP, case)
+        for contender in shown:
+            value = figure(results, contender.key, APP, case)
+            if value is None:
+                row.append("")
+                continue
+            cell = f"{value:,.0f}/s ({format_ratio(ratio(value, reference))})"
+            row.append(cell)
+        rows.append(row)
+    for case, label in APP_COUNTS:
+        row = [label]
+        for contender in shown:
+            samples = results[contender.key][APP].get(case)
+            row.append("" if samples is None else f"{sum(samples):,.0f}")
+        rows.append(row)
+    return headers, (rows if shown else [])
 
 
 def concurrency_cases(levels: Sequence[int]) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 import time
 import tracemalloc
 from typing import Any, Awaitable, Callable
@@ -63,6 +64,43 @@ def delayed_items(delay: float):
 
     pause = RawSQL("SELECT 1 FROM pg_sleep(%s)", (delay,), output_field=IntegerField())
     return Item.objects.annotate(pause=pause)
+
+
+async def native_probe() -> dict[str, bool]:
+    """Whether an a-method of the running loop really runs natively.
+
+    acreate() fires pre_save from inside the ORM: natively, the receiver runs
+    in a native scope on this thread (the loop's, in a greenlet); through
+    sync_to_async, on a worker thread with no scope. "pool": the default
+    alias has a pool on this loop. A Django without native execution
+    (upstream) answers False throughout.
+    """
+    from benchapp.models import Note
+
+    from django.db.models.signals import pre_save
+
+    seen: dict[str, Any] = {}
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        seen["scope"] = scope() is not None
+        seen["thread"] = threading.get_ident()
+
+    try:
+        from django.db import native
+    except ImportError:
+        native = None
+    scope = native.current_scope if native else (lambda: None)
+    pre_save.connect(receiver, sender=Note, weak=False)
+    try:
+        await Note.objects.acreate(name="native probe")
+    finally:
+        pre_save.disconnect(receiver, sender=Note)
+    pools = native._loops.get(asyncio.get_running_loop()) if native else None
+    return {
+        "scope": bool(seen.get("scope")),
+        "same_thread": seen.get("thread") == threading.get_ident(),
+        "pool": pools is not None and "default" in pools.pools,
+    }
 
 
 class DjangoSync(Runner):
@@ -150,6 +188,8 @@ class AsyncRunner(Runner):
         return lambda: self.loop.run_until_complete(make())
 
     def close(self) -> None:
+        # As asyncio.run() does: native execution closes its pools then.
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
     async def gathered(self, level: int, one: Callable[[int], Awaitable[Any]]) -> float:
@@ -194,6 +234,13 @@ class DjangoAsync(AsyncRunner):
         from benchapp.models import Item
 
         self.loop.run_until_complete(Item.objects.acount())
+        self.probes = [self.loop.run_until_complete(native_probe())]
+
+    def native_report(self) -> dict[str, bool]:
+        """Whether native execution was on, before and after the samples:
+        every probe must say so for a key to be True."""
+        self.probes.append(self.loop.run_until_complete(native_probe()))
+        return {key: all(probe[key] for probe in self.probes) for key in self.probes[0]}
 
     async def get(self) -> float:
         from benchapp.models import Item
@@ -251,6 +298,14 @@ class DjangoAsync(AsyncRunner):
 
         async for _row in Row.objects.aiterator():
             pass
+
+
+class DjangoNative(DjangoAsync):
+    """The same a-methods with OPTIONS["async_pool"] on: natively on the loop.
+
+    The runner is DjangoAsync's; what differs is the contender's database
+    settings, and that the worker must find native execution really on.
+    """
 
 
 def conninfo() -> dict[str, Any]:
@@ -321,4 +376,6 @@ class PsycopgPool(AsyncRunner):
         super().close()
 
 
-RUNNERS = {cls.__name__: cls for cls in (DjangoSync, DjangoAsync, PsycopgPool)}
+RUNNERS = {
+    cls.__name__: cls for cls in (DjangoSync, DjangoAsync, DjangoNative, PsycopgPool)
+}

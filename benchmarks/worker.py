@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -74,7 +75,7 @@ def setup(job: dict[str, Any]) -> dict[str, Any]:
     else:
         create_database()
     configure(job)
-    from benchapp.models import MODELS, Item, Row
+    from benchapp.models import MODELS, Counter, Item, Row
 
     from django.db import connection
 
@@ -86,6 +87,7 @@ def setup(job: dict[str, Any]) -> dict[str, Any]:
     with connection.schema_editor() as editor:
         for model in MODELS:
             editor.create_model(model)
+    Counter.objects.create(pk=1, value=0)
     Item.objects.bulk_create(
         Item(id=i, name=f"item {i}", number=i)
         for i in range(1, sizes["table_rows"] + 1)
@@ -141,6 +143,24 @@ def driver_module(job: dict[str, Any]) -> str:
     return connection.Database.__name__.split(".")[0]
 
 
+def serve_app(job: dict[str, Any]) -> tuple[dict[str, list], dict[str, Any]]:
+    """The whole-app scenario: the site under uvicorn, with this job's database."""
+    import loadgen
+    from benchapp.models import Counter
+
+    def counter() -> int:
+        from django.db import connection
+
+        try:
+            return Counter.objects.get(pk=loadgen.COUNTER_PK).value
+        finally:
+            connection.close()  # it was opened in a thread of its own
+
+    log = Path(job["out"]).parent / f"app-{job['contender']}.log"
+    databases = {"default": database_settings(job)}
+    return loadgen.run(job["sizes"], databases, counter, log)
+
+
 def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["runner"] != "PsycopgPool":
         configure(job)
@@ -149,10 +169,16 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     sizes = job["sizes"]
     runner = RUNNERS[job["runner"]](sizes)
     figures: dict[str, dict[str, list]] = {}
+    native: dict[str, Any] = {}
+    app: dict[str, Any] = {}
     try:
         if job["runner"] != "PsycopgPool":
             runner.warm()
         for scenario in job["scenarios"]:
+            if scenario == "app":
+                figures[scenario], app = serve_app(job)
+                native["app"] = app.get("probe")
+                continue
             repeat = sizes["memory_repeat"] if scenario == "memory" else sizes["repeat"]
             figures[scenario] = {}
             # A case whose callable equals an earlier one's (the sync runner
@@ -166,9 +192,16 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
                     samples = [sample() for _ in range(repeat)]
                     taken.append((sample, samples))
                 figures[scenario][case] = samples
+        if hasattr(runner, "native_report"):
+            native["calls"] = runner.native_report()
     finally:
         runner.close()
-    return {"about": describe(job), "driver": driver_module(job), "figures": figures}
+    result = {"about": describe(job), "driver": driver_module(job), "figures": figures}
+    if native:
+        result["native"] = native
+    if app:
+        result["app"] = app
+    return result
 
 
 def main() -> int:

@@ -35,4 +35,14 @@ class Note(models.Model):
         db_table = "bench_note"
 
 
-MODELS = [Item, Row, Note]
+class Counter(models.Model):
+    """The row the whole-app scenario's write view increments with F()."""
+
+    value = models.IntegerField(default=0)
+
+    class Meta:
+        app_label = "benchapp"
+        db_table = "bench_counter"
+
+
+MODELS = [Item, Row, Note, Counter]

@@ -4,7 +4,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks import contenders
-from benchmarks.contenders import CONCURRENCY, MEMORY, PERCALL, SCENARIOS, Contender
+from benchmarks.cli import FULL
+from benchmarks.contenders import (
+    APP,
+    CONCURRENCY,
+    MEMORY,
+    PERCALL,
+    SCENARIOS,
+    Contender,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,9 +35,9 @@ def test_register_refuses_a_duplicate_key():
 
 def test_register_adds_a_contender(monkeypatch):
     monkeypatch.setattr(contenders, "REGISTRY", dict(contenders.REGISTRY))
-    native = Contender("fork-native", "fork native", "fork", "DjangoAsync", (PERCALL,))
-    contenders.register(native)
-    assert contenders.select()[-1] is native
+    other = Contender("fork-other", "fork other", "fork", "DjangoAsync", (PERCALL,))
+    contenders.register(other)
+    assert contenders.select()[-1] is other
 
 
 def test_concurrency_runs_on_postgresql_only():
@@ -66,7 +74,8 @@ def test_the_fork_runs_on_each_driver_in_its_own_venv():
         "psycopg",
     )
     assert psycopg_sync.runs(PERCALL, "postgresql")
-    assert not psycopg_sync.runs(MEMORY, "postgresql")
+    # The reference for the native contender's aiterator().
+    assert psycopg_sync.runs(MEMORY, "postgresql")
     assert not psycopg_sync.runs(PERCALL, "sqlite")
     psycopg_async = contenders.REGISTRY["fork-async-psycopg"]
     assert psycopg_async.baseline == "fork-sync-psycopg"
@@ -75,13 +84,16 @@ def test_the_fork_runs_on_each_driver_in_its_own_venv():
 
 
 def test_a_twin_on_another_driver_runs_the_same_code():
-    twinned = [c for c in contenders.REGISTRY.values() if c.versus]
+    twinned = [
+        c for c in contenders.REGISTRY.values() if c.versus and not c.versus_title
+    ]
     assert {c.key for c in twinned} == {"fork-sync-psycopg", "fork-async-psycopg"}
     for contender in twinned:
         twin = contenders.REGISTRY[contender.versus]
         assert twin.runner == contender.runner
         assert twin.driver != contender.driver
-        for scenario in contender.scenarios:
+        # The whole app compares the thread path with native, on psycopg 3.
+        for scenario in set(contender.scenarios) - {APP}:
             assert twin.runs(scenario, "postgresql")
 
 
@@ -103,3 +115,42 @@ def test_every_environment_is_defined():
     defined = envs.environments(ROOT)
     for contender in contenders.REGISTRY.values():
         assert contender.environment in defined
+
+
+def test_the_native_contender_runs_every_scenario_on_postgresql_only():
+    native = contenders.REGISTRY[contenders.NATIVE]
+    assert native.native and native.driver == "psycopg"
+    assert native.environment == "fork-psycopg"
+    for scenario in SCENARIOS:
+        assert native.runs(scenario, "postgresql"), scenario
+        assert not native.runs(scenario, "sqlite"), scenario
+    # Ratios to the sync calls on psycopg 3, and to the thread path there.
+    assert native.baseline == "fork-sync-psycopg"
+    assert native.versus == "fork-async-psycopg"
+    assert native.versus_title == "sync_to_async"
+    assert native.title("postgresql") == "fork native (async_pool), psycopg 3"
+
+
+def test_the_native_pool_is_wide_enough_for_every_level_and_client():
+    native = contenders.REGISTRY[contenders.NATIVE]
+    pool = native.database["OPTIONS"]["async_pool"]
+    assert pool["max_size"] >= max(FULL.levels)
+    assert pool["max_size"] >= FULL.app_clients
+
+
+def test_only_the_native_contender_is_native():
+    assert [c.key for c in contenders.REGISTRY.values() if c.native] == [
+        contenders.NATIVE
+    ]
+    for contender in contenders.REGISTRY.values():
+        options = contender.database.get("OPTIONS", {})
+        assert ("async_pool" in options) == contender.native, contender.key
+
+
+def test_the_whole_app_runs_on_postgresql_against_the_thread_path():
+    served = [c for c in contenders.REGISTRY.values() if APP in c.scenarios]
+    assert {c.key for c in served} == {contenders.APP_REFERENCE, contenders.NATIVE}
+    for contender in served:
+        assert contender.environment == "fork-psycopg"
+        assert contender.runs(APP, "postgresql")
+        assert not contender.runs(APP, "sqlite")

@@ -151,3 +151,65 @@ def test_measure_refuses_a_result_from_a_venv_with_the_wrong_driver(monkeypatch)
     env = envs.environments(driver.ROOT)["fork-psycopg"]
     result = driver.measure(REGISTRY["fork-sync-psycopg"], job, env, Path("/tmp"))
     assert result["driver"] == "psycopg"
+
+
+ON = {"scope": True, "same_thread": True, "pool": True}
+OFF = {"scope": False, "same_thread": False, "pool": False}
+
+
+def native_mismatch(key, native):
+    return driver.native_mismatch(REGISTRY[key], {"native": native})
+
+
+def test_a_native_result_needs_every_probe_to_find_native_execution_on():
+    assert native_mismatch("fork-native", {"calls": ON, "app": ON}) is None
+    why = native_mismatch("fork-native", {"calls": ON, "app": OFF})
+    assert why == (
+        "native execution was not on in the app probe (no scope, no same_thread, "
+        "no pool), but fork-native is native"
+    )
+    why = native_mismatch("fork-native", {"calls": {**ON, "pool": False}})
+    assert why == (
+        "native execution was not on in the calls probe (no pool), but "
+        "fork-native is native"
+    )
+    why = native_mismatch("fork-native", {})
+    assert why == "fork-native is native, but its worker reported no probe"
+
+
+def test_the_thread_path_must_not_run_natively():
+    assert native_mismatch("fork-async-psycopg", {"calls": OFF, "app": OFF}) is None
+    assert native_mismatch("fork-sync", {}) is None  # sync runners send no probe
+    why = native_mismatch("fork-async-psycopg", {"calls": OFF, "app": ON})
+    assert why == "the app probe ran natively, but fork-async-psycopg is not native"
+
+
+def test_measure_refuses_a_native_contender_that_ran_through_threads(monkeypatch):
+    from benchmarks import envs
+
+    def worker(python, job, work):
+        assert job["database_settings"]["OPTIONS"]["async_pool"]
+        return {"about": {}, "driver": "psycopg", "native": {"calls": OFF}}
+
+    monkeypatch.setattr(driver, "run_worker", worker)
+    env = envs.environments(driver.ROOT)["fork-psycopg"]
+    job = {"database": "postgresql", "scenarios": ["percall"]}
+    with pytest.raises(driver.WorkerError, match="^refused: native execution"):
+        driver.measure(REGISTRY["fork-native"], job, env, Path("/tmp"))
+
+
+def test_render_has_the_whole_app_table():
+    data = json.loads(json.dumps(DATA))
+    postgresql = data["results"]["postgresql"]
+    about = {"python": "3.11.7", "driver": "psycopg 3.3.9"}
+    postgresql["fork-async-psycopg"] = {
+        "about": about,
+        "figures": {"app": {"reads": [100.0], "writes": [50.0], "errors": [0.0]}},
+    }
+    postgresql["fork-native"] = {
+        "about": about,
+        "figures": {"app": {"reads": [400.0], "writes": [75.0], "errors": [2.0]}},
+    }
+    text = driver.render(data, select())
+    assert "Whole app (uvicorn, 10 HTTP/1.1 keep-alive clients" in text
+    assert "| 100/s (1.00x)" in text and "| 400/s (4.00x)" in text

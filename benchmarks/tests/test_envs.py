@@ -99,3 +99,15 @@ def test_the_psycopg_venv_takes_the_committed_pins_and_the_pool():
     pins = envs.pinned(env.requirements)
     assert pins["psycopg"] == pins["psycopg-binary"]
     assert "psycopg-pool" in pins
+
+
+def test_the_psycopg_venv_has_what_native_execution_and_the_app_need():
+    env = envs.environments(ROOT)["fork-psycopg"]
+    assert ROOT / "requirements" / "postgresql-native.txt" in env.requirements
+    pins = envs.pinned(env.requirements)
+    native = envs.pinned([ROOT / "requirements" / "postgresql-native.txt"])
+    assert {"greenlet", "psycopg-pool"} <= set(native)
+    for name, version in native.items():
+        assert pins[name] == version, name  # bench-pool.txt agrees
+    assert {"uvicorn", "h11", "click"} <= set(pins)
+    assert "uvicorn" not in envs.pinned(envs.environments(ROOT)["fork"].requirements)

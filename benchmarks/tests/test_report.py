@@ -187,3 +187,55 @@ def test_the_second_ratio_in_the_concurrency_table():
 def test_versus_name_is_the_twins_driver():
     assert report.versus_name(REGISTRY["fork-sync-psycopg"]) == "psycopg2"
     assert report.versus_name(REGISTRY["fork-async-psycopg"]) == "psycopg2"
+
+
+def test_the_native_contenders_second_ratio_is_to_the_thread_path():
+    assert report.versus_name(REGISTRY["fork-native"]) == "sync_to_async"
+    results = {
+        "fork-sync-psycopg": {"percall": {"get": [0.0002]}},
+        "fork-async-psycopg": {"percall": {"get": [0.0004]}},
+        "fork-native": {"percall": {"get": [0.0002]}},
+    }
+    chosen = [REGISTRY[k] for k in results]
+    _, rows = report.table(
+        results,
+        chosen,
+        "postgresql",
+        "percall",
+        report.PERCALL_CASES[:1],
+        report.format_seconds,
+    )
+    assert rows[0][-1] == "200 µs (1.00x; 0.50x of sync_to_async)"
+
+
+def test_app_table_rates_with_ratios_and_totals_of_errors():
+    results = {
+        "fork-async-psycopg": {
+            "app": {"reads": [90, 100, 110], "writes": [40], "errors": [0, 0, 0]}
+        },
+        "fork-native": {
+            "app": {
+                "reads": [300, 310, 1000],
+                "writes": [80],
+                "errors": [1, 0, 2],
+                "lost": [0, 0, 0],
+            }
+        },
+    }
+    chosen = [REGISTRY[k] for k in ("fork-sync", "fork-async-psycopg", "fork-native")]
+    headers, rows = report.app_table(results, chosen, "postgresql")
+    assert headers == [
+        "",
+        "fork async (sync_to_async), psycopg 3",
+        "fork native (async_pool), psycopg 3",
+    ]
+    assert [row[1:] for row in rows] == [
+        ["100/s (1.00x)", "310/s (3.10x)"],
+        ["40/s (1.00x)", "80/s (2.00x)"],
+        ["0", "3"],
+        ["", "0"],
+    ]
+
+
+def test_app_table_is_empty_when_no_contender_served_the_site():
+    assert report.app_table({}, [REGISTRY["fork-sync"]], "postgresql") == ([""], [])
