@@ -21,6 +21,14 @@ native_on = skipUnless(
 )
 
 
+def on_psycopg3():
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return is_psycopg3
+
+
 def sleeping(queryset, seconds):
     """queryset, made to spend seconds in the server for each row."""
     return queryset.annotate(
@@ -418,7 +426,7 @@ class NativeConfigurationTests(SimpleTestCase):
             if original is not None:
                 sys.modules[name] = original
 
-    @skipUnless(connection.vendor == "postgresql", "PostgreSQL tests")
+    @skipUnless(on_psycopg3(), "psycopg 3 tests")
     def test_missing_pool_package(self):
         with mock.patch.dict(sys.modules, {"psycopg_pool": None}):
             self.assertImportRefused(
