@@ -179,14 +179,14 @@ NATIVE_REQUIREMENTS = "postgresql-native.txt"
 NATIVE_SETTINGS = "test_postgresql_native"
 
 
-def native(db: Database, driver: Driver) -> tuple[Database, Driver, str]:
-    """The database, driver and settings module of a --native run."""
+def native(db: Database, driver: Driver) -> tuple[Driver, str]:
+    """The driver (its known-failures list and log) and settings of a --native run."""
     if db.name != "postgresql" or driver.name != "psycopg":
         raise ForkError(
             "--native is for --database postgresql --driver psycopg only "
             "(native asynchronous execution needs psycopg 3)"
         )
-    return db, replace(driver, stem=driver.stem + "-native"), NATIVE_SETTINGS
+    return replace(driver, stem=driver.stem + "-native"), NATIVE_SETTINGS
 
 
 def get(name: str) -> Database:

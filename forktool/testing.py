@@ -247,7 +247,7 @@ def run_suite(
     drv = db.driver(driver)
     settings = db.settings
     if native:
-        db, drv, settings = databases.native(db, drv)
+        drv, settings = databases.native(db, drv)
     databases.check_listening(db)
     base = "minimal.txt" if minimal else "tests.txt"
     reqs = [repo.root / "requirements" / base]

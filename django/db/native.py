@@ -74,16 +74,17 @@ def enabled(settings_dict):
 def check_support(settings_dict, alias):
     """
     Raise ImproperlyConfigured unless native execution can run as the
-    settings of alias ask; return the keyword arguments for its pool.
+    settings of alias ask; return the keyword arguments for its pool and the
+    backend's native module.
     """
     pool_kwargs = check_option(settings_dict, alias)
-    _backend_native_module(settings_dict, alias)
+    backend = _backend_native_module(settings_dict, alias)
     if not greenlet_available():
         raise ImproperlyConfigured(
             "OPTIONS['%s'] of database '%s' needs the greenlet package; install "
             "Django with the async-pool extra." % (OPTION, alias)
         )
-    return pool_kwargs
+    return pool_kwargs, backend
 
 
 def check_option(settings_dict, alias):
@@ -214,8 +215,7 @@ def pool_for(alias, connections):
     settings_dict = connections.settings[alias]
     connections.ensure_defaults(alias)
     connections.prepare_test_settings(alias)
-    pool_kwargs = check_support(settings_dict, alias)
-    backend = _backend_native_module(settings_dict, alias)
+    pool_kwargs, backend = check_support(settings_dict, alias)
     pool = backend.NativePool(alias, settings_dict, pool_kwargs)
     pools.pools[alias] = pool
     return pool

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db import IntegrityError, OperationalError, connection, connections, native
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch, Sum, aprefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.shortcuts import aget_object_or_404
@@ -125,7 +125,7 @@ class NativeQueryTests(TransactionTestCase):
         self.assertEqual(new.author, self.a2)
         self.assertEqual(await self.a2.books.acount(), 2)
         authors = [a async for a in Author.objects.order_by("pk")]
-        await prefetch_related_objects_async(authors, "books")
+        await aprefetch_related_objects(authors, "books")
         self.assertEqual(len(authors[1]._prefetched_objects_cache["books"]), 2)
 
     async def test_writes(self):
@@ -183,12 +183,6 @@ class NativeQueryTests(TransactionTestCase):
             list(Author.objects.all())
         # sync_to_async keeps working beside the native path.
         self.assertEqual(await sync_to_async(Author.objects.count)(), 2)
-
-
-async def prefetch_related_objects_async(instances, *lookups):
-    from django.db.models import aprefetch_related_objects
-
-    await aprefetch_related_objects(instances, *lookups)
 
 
 @native_on

@@ -36,6 +36,9 @@ def _call_aliases(target):
     elif isinstance(target, (list, tuple)) and target:
         # prefetch_related_objects(instances, ...)
         return _call_aliases(target[0])
+    elif getattr(target, "gi_frame", None) is not None:
+        # The rows generator of a queryset (iterate_in_chunks()).
+        return _call_aliases(target.gi_frame.f_locals.get("self"))
     else:
         return (DEFAULT_DB_ALIAS,)
     if using:
@@ -44,6 +47,11 @@ def _call_aliases(target):
 
 
 def _runs_natively(target):
+    """
+    Whether a call on target runs natively. target (what the call is a method
+    of, or its first argument) is only looked at when some aliases run
+    natively and others don't.
+    """
     aliases = native_aliases(connections)
     if not aliases:
         return False
@@ -52,14 +60,22 @@ def _runs_natively(target):
     return all(alias in aliases for alias in _call_aliases(target))
 
 
+def _native_step(scope):
+    """Run a sync function natively, with the connections of scope."""
+
+    async def step(func, /, *args, **kwargs):
+        with scope:
+            return await spawn(func, *args, **kwargs)
+
+    return step
+
+
 async def run_sync(func, /, *args, **kwargs):
     """Await func(*args, **kwargs), run where sync ORM code may safely run."""
-    target = getattr(func, "__self__", args[0] if args else None)
-    if _runs_natively(target):
+    if _runs_natively(getattr(func, "__self__", args[0] if args else None)):
         scope = NativeScope(connections)
         try:
-            with scope:
-                return await spawn(func, *args, **kwargs)
+            return await _native_step(scope)(func, *args, **kwargs)
         finally:
             await scope.release()
     return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
@@ -79,10 +95,7 @@ async def iterate_in_chunks(iterator, chunk_size):
     through run_sync(), so a database cursor behind the iterator is only ever
     advanced in the worker thread.
     """
-    # The queryset whose _iterator() this is, for the routing decision.
-    frame = getattr(iterator, "gi_frame", None)
-    target = frame.f_locals.get("self") if frame is not None else None
-    if _runs_natively(target):
+    if _runs_natively(iterator):
         scope = NativeScope(connections)
         step = _native_step(scope)
     else:
@@ -103,11 +116,3 @@ async def iterate_in_chunks(iterator, chunk_size):
         finally:
             if scope is not None:
                 await scope.release()
-
-
-def _native_step(scope):
-    async def step(func, *args):
-        with scope:
-            return await spawn(func, *args)
-
-    return step

@@ -307,10 +307,10 @@ class NativePool:
     def _setup(self, aconnection):
         connection = BridgedConnection(aconnection)
         set_client_encoding_utf8(connection)
-        if self.isolation_level is not None:
-            set_isolation_level(connection, self.isolation_level)
         if self.isolation_level is None:
             self.isolation_level = aconnection.isolation_level
+        else:
+            set_isolation_level(connection, self.isolation_level)
         configure_adapters(
             aconnection, self._probe.timezone if settings.USE_TZ else None
         )
