@@ -124,8 +124,8 @@ def _backend_native_module(settings_dict, alias):
 # is then blocked, running the test's event loop or waiting for it), native
 # calls on the loop use it instead of a pooled connection, so that they see
 # the test's data and their writes are rolled back with it.
+# alias -> [connection, how many lend() calls it has had].
 _lent = {}
-_lent_depth = {}
 _lent_locks = weakref.WeakKeyDictionary()
 
 
@@ -134,19 +134,18 @@ def lend(alias, connection):
     Make native calls on alias use connection (a DatabaseWrapper in an atomic
     block) until the matching reclaim(); calls nest.
     """
-    if _lent.get(alias) is not connection:
-        _lent[alias] = connection
-        _lent_depth[alias] = 0
-    _lent_depth[alias] += 1
+    lent = _lent.get(alias)
+    if lent is None or lent[0] is not connection:
+        lent = _lent[alias] = [connection, 0]
+    lent[1] += 1
 
 
 def reclaim(alias):
-    depth = _lent_depth.get(alias, 0) - 1
-    if depth <= 0:
-        _lent.pop(alias, None)
-        _lent_depth.pop(alias, None)
-    else:
-        _lent_depth[alias] = depth
+    lent = _lent.get(alias)
+    if lent is not None:
+        lent[1] -= 1
+        if lent[1] <= 0:
+            del _lent[alias]
 
 
 class _LoopPools:
@@ -279,7 +278,7 @@ class NativeScope:
             return None
         lent = _lent.get(alias)
         if lent is not None:
-            connection = self._borrow(alias, lent)
+            connection = self._borrow(alias, lent[0])
         else:
             connection = pool_for(alias, self.handler).new_connection()
         self.connections[alias] = connection

@@ -166,7 +166,20 @@ class AsyncSessionTestsMixin:
         self.assertEqual(self.backend(session.session_key)["cat"], "Tom")
 
 
-class DatabaseAsyncSessionTests(AsyncSessionTestsMixin, TestCase):
+class SaveDeletedSessionTestsMixin:
+    """For the engines whose save() refuses a session deleted meanwhile."""
+
+    async def test_asave_deleted_session(self):
+        session = await self.saved_session(cat="Tom")
+        await self.backend().adelete(session.session_key)
+        await session.aset("cat", "Felix")
+        with self.assertRaises(UpdateError):
+            await session.asave()
+
+
+class DatabaseAsyncSessionTests(
+    SaveDeletedSessionTestsMixin, AsyncSessionTestsMixin, TestCase
+):
     backend = DatabaseSession
 
     async def test_aclear_expired_removes_rows(self):
@@ -177,27 +190,15 @@ class DatabaseAsyncSessionTests(AsyncSessionTestsMixin, TestCase):
         await self.backend.aclear_expired()
         self.assertIs(await self.backend().aexists(key), False)
 
-    async def test_asave_deleted_session(self):
-        session = await self.saved_session(cat="Tom")
-        await self.backend().adelete(session.session_key)
-        await session.aset("cat", "Felix")
-        with self.assertRaises(UpdateError):
-            await session.asave()
-
 
 class CacheDBAsyncSessionTests(AsyncSessionTestsMixin, TestCase):
     backend = CacheDBSession
 
 
-class CacheAsyncSessionTests(AsyncSessionTestsMixin, SimpleTestCase):
+class CacheAsyncSessionTests(
+    SaveDeletedSessionTestsMixin, AsyncSessionTestsMixin, SimpleTestCase
+):
     backend = CacheSession
-
-    async def test_asave_deleted_session(self):
-        session = await self.saved_session(cat="Tom")
-        await self.backend().adelete(session.session_key)
-        await session.aset("cat", "Felix")
-        with self.assertRaises(UpdateError):
-            await session.asave()
 
     async def test_aload_invalid_key_resets_session(self):
         session = self.backend("x" * 300)
