@@ -27,6 +27,7 @@ from django.utils.greenlet_bridge import greenlet_available
 
 __all__ = [
     "NativeScope",
+    "TransactionScope",
     "close_pools",
     "current_scope",
     "lend",
@@ -250,15 +251,22 @@ class NativeScope:
     """
     The connections of one native call (or one asynchronous iteration), by
     alias. Entered in the task that runs the call; connections[alias] returns
-    them while it is current.
+    them while it is current. Inside ``async with transaction.atomic()``, the
+    block's connection (see TransactionScope, the parent) is used instead for
+    the block's alias.
     """
 
-    __slots__ = ("connections", "handler", "lent", "token")
+    __slots__ = ("connections", "handler", "lent", "parent", "token")
 
-    def __init__(self, handler):
+    def __init__(self, handler, parent=None):
         self.handler = handler
         self.connections = {}
         self.lent = []
+        # The innermost atomic block of the task, if any: calls made in a call
+        # (an async on_commit() callback, say) see the same blocks.
+        if parent is not None and not isinstance(parent, TransactionScope):
+            parent = parent.parent
+        self.parent = parent
         self.token = None
 
     def __enter__(self):
@@ -274,6 +282,10 @@ class NativeScope:
             return self.connections[alias]
         except KeyError:
             pass
+        if self.parent is not None:
+            block = self.parent.block_for(alias)
+            if block is not None:
+                return block.connection()
         if alias not in native_aliases(self.handler):
             return None
         lent = _lent.get(alias)
@@ -309,3 +321,115 @@ class NativeScope:
         for connection in connections.values():
             if not any(connection is borrowed for borrowed, _ in lent):
                 await connection.native_pool.release(connection)
+
+
+class TransactionScope:
+    """
+    The connection that ``async with transaction.atomic(using=alias)`` holds
+    for the task that opened it, from the outermost block on alias to its
+    end; nested blocks on alias in that task share it (as savepoints).
+
+    A transaction is one connection's, and a connection runs one query at a
+    time, so it belongs to that one task: other tasks that inherit the block
+    in their context (created by asyncio.gather() or create_task() inside it)
+    and synchronous code run by sync_to_async() inside it get a
+    TransactionManagementError when they use alias, instead of writing
+    outside the transaction or interleaving statements with it.
+    """
+
+    __slots__ = ("alias", "calls", "depth", "ended", "owner", "parent", "token")
+
+    def __init__(self, handler, alias, parent):
+        self.alias = alias
+        # What holds the connection: a NativeScope of the block's own, which
+        # takes it from the pool (or borrows the one a TestCase lends).
+        self.calls = NativeScope(handler)
+        self.depth = 0
+        self.ended = False
+        self.owner = asyncio.current_task()
+        # The task's block on another alias that this one is nested in.
+        self.parent = parent
+        self.token = None
+
+    def __repr__(self):
+        return "<TransactionScope %r of %r>" % (self.alias, self.owner)
+
+    def block_for(self, alias):
+        """This task's innermost block on alias, or None."""
+        block = self
+        while block is not None:
+            if block.alias == alias:
+                block.check_caller()
+                return block
+            block = block.parent
+        return None
+
+    def check_caller(self):
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        if task is self.owner and not self.ended:
+            return
+        from django.db.transaction import TransactionManagementError
+
+        if task is None:
+            raise TransactionManagementError(
+                "Database '%s' is in an 'async with transaction.atomic()' block: "
+                "synchronous code run from that block (with sync_to_async(), for "
+                "example) can't use the block's connection, which belongs to the "
+                "event loop. Use the ORM's async methods inside the block, or "
+                "open the atomic block in the synchronous code." % self.alias
+            )
+        raise TransactionManagementError(
+            "Database '%s' is in an 'async with transaction.atomic()' block of "
+            "another task: a task created inside an atomic block (by "
+            "asyncio.gather() or asyncio.create_task(), for example) can't use "
+            "the block's connection. Await the queries in the task that opened "
+            "the block, or start the task outside of it." % self.alias
+        )
+
+    def get(self, alias):
+        # connections[alias] while the block is current, outside of a native
+        # call: in the block's async code, or in a thread that sync_to_async()
+        # gave a copy of the task's context.
+        block = self.block_for(alias)
+        if block is None:
+            return None
+        return block.connection()
+
+    def connection(self):
+        return self.calls.get(self.alias)
+
+    @staticmethod
+    def current(alias):
+        """The running task's innermost block on alias."""
+        current = _scope.get()
+        if current is not None and not isinstance(current, TransactionScope):
+            current = current.parent
+        return current.block_for(alias) if current is not None else None
+
+    @classmethod
+    def enter(cls, handler, alias):
+        """
+        The block that ``async with transaction.atomic(using=alias)`` uses in
+        the running task: the task's current one on alias, or a new one.
+        """
+        block = cls.current(alias)
+        if block is None:
+            current = _scope.get()
+            if current is not None and not isinstance(current, TransactionScope):
+                current = current.parent
+            block = cls(handler, alias, current)
+            block.token = _scope.set(block)
+        block.depth += 1
+        return block
+
+    async def exit(self):
+        """Leave one level; the outermost gives the connection back."""
+        self.depth -= 1
+        if self.depth:
+            return
+        self.ended = True
+        _scope.reset(self.token)
+        await self.calls.release()

@@ -121,7 +121,23 @@ async def spawn(func, /, *args, **kwargs):
         try:
             value = await result
         except BaseException:
-            result = child.throw(*sys.exc_info())
+            exc_info = sys.exc_info()
+            _drive_from_here(child)
+            result = child.throw(*exc_info)
         else:
+            _drive_from_here(child)
             result = child.switch(value)
     return result
+
+
+def _drive_from_here(child):
+    # The task usually resumes this coroutine from its own greenlet, the one
+    # that spawned child. But a coroutine that sync code awaits (say, an
+    # async on_commit() callback calling an a-method) is driven inline by
+    # await_only() in that code's greenlet until it first suspends, then
+    # finished by the task: child must hand its awaitables, and its result,
+    # to whichever greenlet runs this coroutine now.
+    current = getcurrent()
+    if child.driver is not current:
+        child.driver = current
+        child.parent = current

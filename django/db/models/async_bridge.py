@@ -17,11 +17,17 @@ from itertools import islice
 
 from asgiref.sync import sync_to_async
 
-from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.native import NativeScope, native_aliases
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, router
+from django.db.native import (
+    OPTION,
+    NativeScope,
+    TransactionScope,
+    current_scope,
+    native_aliases,
+)
 from django.utils.greenlet_bridge import spawn
 
-__all__ = ["iterate_in_chunks", "run_sync"]
+__all__ = ["enter_atomic", "exit_atomic", "iterate_in_chunks", "run_sync"]
 
 
 def _call_aliases(target):
@@ -36,6 +42,9 @@ def _call_aliases(target):
     elif isinstance(target, (list, tuple)) and target:
         # prefetch_related_objects(instances, ...)
         return _call_aliases(target[0])
+    elif isinstance(target, str):
+        # The functions of django.db.transaction take an alias.
+        return (target,)
     elif getattr(target, "gi_frame", None) is not None:
         # The rows generator of a queryset (iterate_in_chunks()).
         return _call_aliases(target.gi_frame.f_locals.get("self"))
@@ -70,15 +79,51 @@ def _native_step(scope):
     return step
 
 
+async def _run_natively(func, /, *args, **kwargs):
+    scope = NativeScope(connections, current_scope())
+    try:
+        return await _native_step(scope)(func, *args, **kwargs)
+    finally:
+        await scope.release()
+
+
 async def run_sync(func, /, *args, **kwargs):
     """Await func(*args, **kwargs), run where sync ORM code may safely run."""
     if _runs_natively(getattr(func, "__self__", args[0] if args else None)):
-        scope = NativeScope(connections)
-        try:
-            return await _native_step(scope)(func, *args, **kwargs)
-        finally:
-            await scope.release()
+        return await _run_natively(func, *args, **kwargs)
     return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+
+
+async def enter_atomic(atomic):
+    """
+    ``async with atomic:`` for a transaction.Atomic: the block's connection
+    is pinned to the running task, then the synchronous __enter__() runs on
+    it natively (a transaction, or a savepoint in an enclosing block).
+    """
+    alias = atomic.using or DEFAULT_DB_ALIAS
+    if alias not in native_aliases(connections):
+        raise NotSupportedError(
+            "'async with transaction.atomic()' needs native asynchronous "
+            "execution on database '%s': set OPTIONS['%s'] in its settings "
+            "(PostgreSQL with psycopg 3). Without it, put the block in a "
+            "synchronous function and call that with sync_to_async()."
+            % (alias, OPTION)
+        )
+    block = TransactionScope.enter(connections, alias)
+    try:
+        await _run_natively(atomic.__enter__)
+    except BaseException:
+        await block.exit()
+        raise
+
+
+async def exit_atomic(atomic, exc_type, exc_value, traceback):
+    """The end of ``async with atomic:``: commit or roll back, then unpin."""
+    block = TransactionScope.current(atomic.using or DEFAULT_DB_ALIAS)
+    try:
+        await _run_natively(atomic.__exit__, exc_type, exc_value, traceback)
+    finally:
+        await block.exit()
 
 
 def _next_chunk(iterator, size):
@@ -96,7 +141,7 @@ async def iterate_in_chunks(iterator, chunk_size):
     advanced in the worker thread.
     """
     if _runs_natively(iterator):
-        scope = NativeScope(connections)
+        scope = NativeScope(connections, current_scope())
         step = _native_step(scope)
     else:
         scope, step = None, run_sync

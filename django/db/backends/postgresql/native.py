@@ -16,7 +16,9 @@ synchronous connections.
 
 import asyncio
 import contextvars
+import inspect
 import logging
+import select
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -258,6 +260,43 @@ class NativeDatabaseWrapper(DatabaseWrapper):
         if connection is not None:
             await_only(self.native_pool.putconn(connection.aconnection))
 
+    # on_commit() callbacks may be coroutine functions here: the bridge awaits
+    # what they return.
+
+    def on_commit(self, func):
+        if self.in_atomic_block or not callable(func):
+            super().on_commit(func)
+        else:
+            # Called at once (or refused, outside autocommit).
+            super().on_commit(lambda: _await_result(func()))
+
+    def run_and_clear_commit_hooks(self):
+        self.validate_no_atomic_block()
+        hooks, self.run_on_commit = self.run_on_commit, []
+        for _, func in hooks:
+            _await_result(func())
+
+
+def _cut_off(aconnection):
+    """
+    Whether an idle connection has input waiting: on a connection that isn't
+    listening for notifications, the server only writes unasked when it
+    closes the session (and its closing message comes first). One select()
+    call is cheaper than asking the server, and saves the caller's first
+    query from failing on a connection that was dead in the pool.
+    """
+    pgconn = aconnection.pgconn
+    try:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _await_result(result):
+    if inspect.isawaitable(result):
+        await_only(result)
+
 
 class NativePool:
     """An alias's AsyncConnectionPool on one event loop, and its wrappers."""
@@ -344,7 +383,14 @@ class NativePool:
             opening.result()
         else:
             await asyncio.shield(opening)
-        return await self.pool.getconn()
+        while True:
+            aconnection = await self.pool.getconn()
+            if not _cut_off(aconnection):
+                return aconnection
+            # Its server went away (a restart, pg_terminate_backend(), an
+            # idle timeout): the pool replaces it.
+            await aconnection.close()
+            await self.pool.putconn(aconnection)
 
     async def putconn(self, aconnection):
         await self.pool.putconn(aconnection)
