@@ -480,7 +480,9 @@ class AsyncAtomicFaultTests(TransactionTestCase):
 
     async def test_broken_connections_are_discarded(self):
         # As after a server restart: every pooled connection is cut off.
-        await asyncio.gather(*(sleeping(Author.objects.all(), 0.1).acount() for _ in range(3)))
+        await asyncio.gather(
+            *(sleeping(Author.objects.all(), 0.1).acount() for _ in range(3))
+        )
 
         def terminate():
             with connections["default"].cursor() as cursor:

@@ -106,8 +106,7 @@ async def enter_atomic(atomic):
             "'async with transaction.atomic()' needs native asynchronous "
             "execution on database '%s': set OPTIONS['%s'] in its settings "
             "(PostgreSQL with psycopg 3). Without it, put the block in a "
-            "synchronous function and call that with sync_to_async()."
-            % (alias, OPTION)
+            "synchronous function and call that with sync_to_async()." % (alias, OPTION)
         )
     block = TransactionScope.enter(connections, alias)
     try:
