@@ -14,7 +14,7 @@ from django.db import (
 )
 from django.db.models.signals import post_save
 from django.db.transaction import TransactionManagementError
-from django.test import TestCase, TransactionTestCase
+from django.test import TestCase, TransactionTestCase, override_settings
 
 from .models import Author, Book, Code
 from .tests import activity, backend_pid, native_on, pool_stats, run_native, sleeping
@@ -542,8 +542,13 @@ class AsyncAtomicNotSupportedTests(TransactionTestCase):
         with self.assertRaisesMessage(NotSupportedError, msg):
             async with transaction.atomic():
                 await Author.objects.acreate(name="Ann")
+
+        @transaction.atomic
+        async def create(name):
+            await Author.objects.acreate(name=name)
+
         with self.assertRaisesMessage(NotSupportedError, msg):
-            await transaction.atomic(Author.objects.acreate)(name="Bob")
+            await create("Bob")
         self.assertEqual(await Author.objects.acount(), 0)
 
     def test_sync_atomic_still_works(self):
@@ -566,3 +571,55 @@ class AsyncAtomicMixedTests(TransactionTestCase):
             with self.assertRaisesMessage(NotSupportedError, msg):
                 async with transaction.atomic(using="other"):
                     pass
+
+
+@native_on
+@override_settings(ROOT_URLCONF="async_native.urls")
+class AsyncRequestTests(TransactionTestCase):
+    """Under ASGI, a request's native connections go back when it ends."""
+
+    available_apps = ["async_native"]
+
+    async def assertPoolIdle(self):
+        stats = pool_stats()
+        self.assertEqual(stats["pool_available"], stats["pool_size"])
+        self.assertEqual(await run_native(busy_sessions), [])
+
+    async def test_connections_go_back_after_the_request(self):
+        response = await self.async_client.get("/create/", {"name": "Ann"})
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.content.startswith(b"False "))
+        await self.assertPoolIdle()
+        response = await self.async_client.get("/create-in-block/", {"name": "Bob"})
+        self.assertEqual(response.content, b"True")
+        response = await self.async_client.get(
+            "/create-in-block/", {"name": "Cy", "fail": "1"}
+        )
+        await self.assertPoolIdle()
+        names = [a.name async for a in Author.objects.order_by("name")]
+        self.assertEqual(names, ["Ann", "Bob"])
+
+    async def test_atomic_requests(self):
+        settings_dict = connections["default"].settings_dict
+        with mock.patch.dict(settings_dict, {"ATOMIC_REQUESTS": True}):
+            response = await self.async_client.get("/create/", {"name": "Ann"})
+            self.assertTrue(response.content.startswith(b"True "))
+            self.async_client.raise_request_exception = False
+            response = await self.async_client.get("/fail/")
+            self.assertEqual(response.status_code, 500)
+        await self.assertPoolIdle()
+        names = [a.name async for a in Author.objects.all()]
+        self.assertEqual(names, ["Ann"])
+
+
+@skipIf(native.enabled(connection.settings_dict), "Native execution is on.")
+@override_settings(ROOT_URLCONF="async_native.urls")
+class AtomicRequestsWithoutNativeTests(TransactionTestCase):
+    available_apps = ["async_native"]
+
+    def test_refused(self):
+        settings_dict = connections["default"].settings_dict
+        msg = "You cannot use ATOMIC_REQUESTS with async views."
+        with mock.patch.dict(settings_dict, {"ATOMIC_REQUESTS": True}):
+            with self.assertRaisesMessage(RuntimeError, msg):
+                self.client.get("/create/", {"name": "Ann"})
