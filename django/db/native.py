@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.greenlet_bridge import greenlet_available
 
 __all__ = [
+    "Block",
     "NativeScope",
     "TransactionScope",
     "close_pools",
@@ -256,12 +257,14 @@ class NativeScope:
     the block's alias.
     """
 
-    __slots__ = ("connections", "handler", "lent", "parent", "token")
+    __slots__ = ("blocks", "connections", "handler", "lent", "parent", "token")
 
     def __init__(self, handler, parent=None):
         self.handler = handler
         self.connections = {}
         self.lent = []
+        # The atomic blocks whose connection this call holds.
+        self.blocks = []
         # The innermost atomic block of the task, if any: calls made in a call
         # (an async on_commit() callback, say) see the same blocks.
         if parent is not None and not isinstance(parent, TransactionScope):
@@ -283,9 +286,11 @@ class NativeScope:
         except KeyError:
             pass
         if self.parent is not None:
-            block = self.parent.block_for(alias)
-            if block is not None:
-                return block.connection()
+            level = self.parent.block_for(alias)
+            if level is not None:
+                connection = level.block.take(level, self)
+                self.connections[alias] = connection
+                return connection
         if alias not in native_aliases(self.handler):
             return None
         lent = _lent.get(alias)
@@ -314,6 +319,10 @@ class NativeScope:
         """Give every connection back; safe to await while being cancelled."""
         connections, self.connections = self.connections, {}
         lent, self.lent = self.lent, []
+        blocks, self.blocks = self.blocks, []
+        for block in blocks:
+            block.give_back()
+            del connections[block.alias]
         for connection, lock in lent:
             del connection.runs_on_event_loop
             connection.dec_thread_sharing()
@@ -323,53 +332,109 @@ class NativeScope:
                 await connection.native_pool.release(connection)
 
 
-class TransactionScope:
+class Block:
     """
     The connection that ``async with transaction.atomic(using=alias)`` holds
-    for the task that opened it, from the outermost block on alias to its
-    end; nested blocks on alias in that task share it (as savepoints).
+    from the outermost block on alias to its end, for the task that opened it
+    (the owner) and the tasks created inside it; nested blocks of the owner
+    share it as savepoints. Each level of nesting is a TransactionScope.
 
-    A transaction is one connection's, and a connection runs one query at a
-    time, so it belongs to that one task: other tasks that inherit the block
-    in their context (created by asyncio.gather() or create_task() inside it)
-    and synchronous code run by sync_to_async() inside it get a
-    TransactionManagementError when they use alias, instead of writing
-    outside the transaction or interleaving statements with it.
+    A connection runs one query at a time: native calls on it take turns (a
+    task-reentrant lock, held for a whole call, so that the statements of two
+    calls never interleave). A task created inside the block may use it only
+    at the level it was created in, while that level is the innermost and
+    hasn't begun to end: its writes then always belong to the transaction it
+    was started in, never to a savepoint it doesn't know of, nor to what
+    comes after the block. Otherwise, and in threads (sync_to_async() code),
+    the alias raises TransactionManagementError.
     """
 
-    __slots__ = ("alias", "calls", "depth", "ended", "owner", "parent", "token")
+    __slots__ = (
+        "alias",
+        "calls",
+        "ended",
+        "holder",
+        "holds",
+        "levels",
+        "lock",
+        "owner",
+    )
 
-    def __init__(self, handler, alias, parent):
+    def __init__(self, handler, alias):
         self.alias = alias
         # What holds the connection: a NativeScope of the block's own, which
         # takes it from the pool (or borrows the one a TestCase lends).
         self.calls = NativeScope(handler)
-        self.depth = 0
         self.ended = False
+        self.holder = None
+        self.holds = 0
+        self.levels = []
+        self.lock = asyncio.Lock()
         self.owner = asyncio.current_task()
-        # The task's block on another alias that this one is nested in.
+
+    def __repr__(self):
+        return "<Block %r of %r>" % (self.alias, self.owner)
+
+    def connection(self):
+        return self.calls.get(self.alias)
+
+    def take(self, level, scope):
+        """The connection, for the native call of scope (in the bridge)."""
+        from django.utils.greenlet_bridge import await_only
+
+        task = asyncio.current_task()
+        if task is not self.holder:
+            # Refuse before waiting: the holder may be the owner ending the
+            # level, running on_commit() callbacks that wait for this task.
+            level.check_usable(task)
+            await_only(self.lock.acquire())
+            self.holder = task
+        self.holds += 1
+        scope.blocks.append(self)
+        try:
+            level.check_usable(task)
+            return self.connection()
+        except BaseException:
+            scope.blocks.remove(self)
+            self.give_back()
+            raise
+
+    def give_back(self):
+        self.holds -= 1
+        if not self.holds:
+            self.holder = None
+            self.lock.release()
+
+
+class TransactionScope:
+    """
+    One level of a Block: what ``async with transaction.atomic()`` makes
+    current in its task for the length of the block.
+    """
+
+    __slots__ = ("block", "closing", "parent", "token")
+
+    def __init__(self, block, parent):
+        self.block = block
+        self.closing = False
+        # The scope that was current when the level was entered: the outer
+        # level, or a block on another alias.
         self.parent = parent
         self.token = None
 
-    def __repr__(self):
-        return "<TransactionScope %r of %r>" % (self.alias, self.owner)
-
     def block_for(self, alias):
-        """This task's innermost block on alias, or None."""
-        block = self
-        while block is not None:
-            if block.alias == alias:
-                block.check_caller()
-                return block
-            block = block.parent
+        """The innermost level of a block on alias in this context, or None."""
+        level = self
+        while level is not None:
+            if level.block.alias == alias:
+                return level
+            level = level.parent
         return None
 
-    def check_caller(self):
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:
-            task = None
-        if task is self.owner and not self.ended:
+    def check_usable(self, task):
+        """Raise unless task may use the block's connection at this level."""
+        block = self.block
+        if task is block.owner and not block.ended:
             return
         from django.db.transaction import TransactionManagementError
 
@@ -379,57 +444,76 @@ class TransactionScope:
                 "synchronous code run from that block (with sync_to_async(), for "
                 "example) can't use the block's connection, which belongs to the "
                 "event loop. Use the ORM's async methods inside the block, or "
-                "open the atomic block in the synchronous code." % self.alias
+                "open the atomic block in the synchronous code." % block.alias
             )
-        raise TransactionManagementError(
-            "Database '%s' is in an 'async with transaction.atomic()' block of "
-            "another task: a task created inside an atomic block (by "
-            "asyncio.gather() or asyncio.create_task(), for example) can't use "
-            "the block's connection. Await the queries in the task that opened "
-            "the block, or start the task outside of it." % self.alias
-        )
+        if block.ended or self.closing:
+            raise TransactionManagementError(
+                "Database '%s' can't be used by this task: it was started "
+                "inside an 'async with transaction.atomic()' block of another "
+                "task, and that block has ended. Await the task inside the "
+                "block, or start it outside of the block." % block.alias
+            )
+        if block.levels[-1] is not self:
+            raise TransactionManagementError(
+                "Database '%s' can't be used by this task while the task that "
+                "started it is in a nested atomic block that the task isn't "
+                "part of." % block.alias
+            )
 
     def get(self, alias):
-        # connections[alias] while the block is current, outside of a native
+        # connections[alias] while the level is current, outside of a native
         # call: in the block's async code, or in a thread that sync_to_async()
         # gave a copy of the task's context.
-        block = self.block_for(alias)
-        if block is None:
+        level = self.block_for(alias)
+        if level is None:
             return None
-        return block.connection()
-
-    def connection(self):
-        return self.calls.get(self.alias)
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        level.check_usable(task)
+        return level.block.connection()
 
     @staticmethod
-    def current(alias):
-        """The running task's innermost block on alias."""
+    def current():
+        """The innermost level of the running task's context, or None."""
         current = _scope.get()
         if current is not None and not isinstance(current, TransactionScope):
             current = current.parent
-        return current.block_for(alias) if current is not None else None
+        return current
 
     @classmethod
     def enter(cls, handler, alias):
         """
-        The block that ``async with transaction.atomic(using=alias)`` uses in
-        the running task: the task's current one on alias, or a new one.
+        Make a new level current for ``async with atomic(using=alias)``: of
+        the task's block on alias, or of a new block.
         """
-        block = cls.current(alias)
-        if block is None:
-            current = _scope.get()
-            if current is not None and not isinstance(current, TransactionScope):
-                current = current.parent
-            block = cls(handler, alias, current)
-            block.token = _scope.set(block)
-        block.depth += 1
-        return block
+        current = cls.current()
+        outer = current.block_for(alias) if current is not None else None
+        if outer is None:
+            block = Block(handler, alias)
+        else:
+            block = outer.block
+            if asyncio.current_task() is not block.owner:
+                from django.db.transaction import TransactionManagementError
+
+                raise TransactionManagementError(
+                    "An atomic block on database '%s' can't be opened here: this "
+                    "task was started inside an 'async with "
+                    "transaction.atomic()' block of another task on that "
+                    "database. Open it in the task that owns the block, or start "
+                    "this task outside of the block." % alias
+                )
+        level = cls(block, current)
+        block.levels.append(level)
+        level.token = _scope.set(level)
+        return level
 
     async def exit(self):
-        """Leave one level; the outermost gives the connection back."""
-        self.depth -= 1
-        if self.depth:
-            return
-        self.ended = True
+        """Leave the level; the outermost gives the connection back."""
+        block = self.block
+        block.levels.remove(self)
         _scope.reset(self.token)
-        await self.calls.release()
+        if not block.levels:
+            block.ended = True
+            await block.calls.release()

@@ -301,35 +301,63 @@ class AsyncAtomicTests(TransactionTestCase):
 @native_on
 class AsyncAtomicTasksTests(TransactionTestCase):
     """
-    A block's connection belongs to its task: child tasks and threads can't
-    use it, so they can't write outside the transaction or interleave with it.
+    Tasks created inside a block share its transaction, one call at a time,
+    and only while the level they were created in lasts; threads can't use it.
     """
 
     available_apps = ["async_native"]
     databases = {"default", "other"}
 
     async def test_gather_inside_a_block(self):
-        with self.assertRaisesMessage(TransactionManagementError, "of another task"):
+        async with transaction.atomic():
+            pid = await run_native(backend_pid)
+            authors = await asyncio.gather(
+                *(Author.objects.acreate(name=str(i)) for i in range(10))
+            )
+            # On the block's connection, in its transaction.
+            pids = await asyncio.gather(*(run_native(backend_pid) for _ in range(3)))
+            self.assertEqual(set(pids), {pid})
+            self.assertEqual(
+                await asyncio.create_task(
+                    Author.objects.acount(), context=contextvars.Context()
+                ),
+                0,
+            )
+        self.assertEqual(len({a.pk for a in authors}), 10)
+        self.assertEqual(await Author.objects.acount(), 10)
+
+    async def test_gather_then_rollback(self):
+        # django-async-backend issue #11: gather inside a block lost writes.
+        with self.assertRaises(ValueError):
             async with transaction.atomic():
                 await Author.objects.acreate(name="Ann")
                 await asyncio.gather(
-                    Author.objects.acreate(name="Bob"),
-                    Author.objects.acreate(name="Cy"),
+                    *(Author.objects.acreate(name=str(i)) for i in range(10))
                 )
-        # Nothing was written: not the block's rows, nor the children's
-        # outside of it.
+                self.assertEqual(await Author.objects.acount(), 11)
+                raise ValueError
         self.assertEqual(await Author.objects.acount(), 0)
 
-    async def test_gather_caught_inside_the_block(self):
+    async def test_failing_child_rolls_the_block_back(self):
+        await Code.objects.acreate(code="taken")
+        with self.assertRaises(IntegrityError):
+            async with transaction.atomic():
+                await asyncio.gather(
+                    Author.objects.acreate(name="Ann"),
+                    Code.objects.acreate(code="taken"),
+                    Author.objects.acreate(name="Bob"),
+                )
+        self.assertEqual(await Author.objects.acount(), 0)
+        self.assertEqual(await Code.objects.acount(), 1)
+
+    async def test_wait_for_and_shield_inside_a_block(self):
+        # Both run the awaitable in a task of its own on Python 3.11.
         async with transaction.atomic():
-            await Author.objects.acreate(name="Ann")
-            results = await asyncio.gather(
-                Author.objects.acreate(name="Bob"), return_exceptions=True
-            )
-            self.assertIsInstance(results[0], TransactionManagementError)
-            await Author.objects.acreate(name="Cy")
-        names = [a.name async for a in Author.objects.order_by("name")]
-        self.assertEqual(names, ["Ann", "Cy"])
+            await asyncio.wait_for(Author.objects.acreate(name="Ann"), 5)
+            await asyncio.shield(Author.objects.acreate(name="Bob"))
+            self.assertEqual(await Author.objects.acount(), 2)
+            transaction.set_rollback(True)
+        self.assertEqual(await Author.objects.acount(), 0)
 
     async def test_slow_sibling_after_the_block(self):
         # django-async-backend issue #77: a task started in a block that was
@@ -347,27 +375,82 @@ class AsyncAtomicTasksTests(TransactionTestCase):
                 await started.wait()
                 await Author.objects.acreate(name="Ann")
                 raise ValueError
-        with self.assertRaisesMessage(TransactionManagementError, "of another task"):
+        msg = "that block has ended"
+        with self.assertRaisesMessage(TransactionManagementError, msg):
             await sibling
         self.assertEqual(await Author.objects.acount(), 0)
+
+    async def test_sibling_after_a_commit(self):
+        release = asyncio.Event()
+
+        async def sibling():
+            await release.wait()
+            await Author.objects.acreate(name="after")
+
+        async with transaction.atomic():
+            task = asyncio.create_task(sibling())
+            await Author.objects.acreate(name="Ann")
+        release.set()
+        with self.assertRaisesMessage(TransactionManagementError, "has ended"):
+            await task
+        names = [a.name async for a in Author.objects.all()]
+        self.assertEqual(names, ["Ann"])
+
+    async def test_sibling_while_the_owner_is_in_a_nested_block(self):
+        release = asyncio.Event()
+
+        async def sibling():
+            await release.wait()
+            await Author.objects.acreate(name="sibling")
+
+        async with transaction.atomic():
+            task = asyncio.create_task(sibling())
+            with self.assertRaises(ValueError):
+                async with transaction.atomic():
+                    await Author.objects.acreate(name="savepoint")
+                    release.set()
+                    msg = "in a nested atomic block that the task isn't part of"
+                    with self.assertRaisesMessage(TransactionManagementError, msg):
+                        await task
+                    raise ValueError
+            await Author.objects.acreate(name="Ann")
+        names = [a.name async for a in Author.objects.all()]
+        self.assertEqual(names, ["Ann"])
+
+    async def test_child_of_a_nested_block(self):
+        async with transaction.atomic():
+            with self.assertRaises(ValueError):
+                async with transaction.atomic():
+                    await asyncio.gather(
+                        Author.objects.acreate(name="a"),
+                        Author.objects.acreate(name="b"),
+                    )
+                    raise ValueError
+            await asyncio.gather(Author.objects.acreate(name="kept"))
+        names = [a.name async for a in Author.objects.all()]
+        self.assertEqual(names, ["kept"])
 
     async def test_child_task_opening_a_block(self):
         async def child():
             async with transaction.atomic():
                 await Author.objects.acreate(name="child")
 
+        msg = "An atomic block on database 'default' can't be opened here"
         async with transaction.atomic():
-            with self.assertRaisesMessage(
-                TransactionManagementError, "of another task"
-            ):
+            with self.assertRaisesMessage(TransactionManagementError, msg):
                 await asyncio.create_task(child())
         self.assertEqual(await Author.objects.acount(), 0)
 
     async def test_child_task_on_another_alias(self):
+        async def child():
+            async with transaction.atomic(using="other"):
+                await Author.objects.using("other").acreate(name="other")
+
         async with transaction.atomic():
             # The block is on default only.
-            count = await asyncio.create_task(Author.objects.using("other").acount())
-            self.assertEqual(count, 0)
+            await asyncio.create_task(child())
+            transaction.set_rollback(True)
+        self.assertEqual(await Author.objects.using("other").acount(), 1)
 
     async def test_sync_to_async_inside_a_block(self):
         def write():
@@ -404,6 +487,21 @@ class AsyncAtomicTasksTests(TransactionTestCase):
             await Author.objects.acreate(name="Ann")
             release.set()
             self.assertEqual(await task, 0)
+
+    async def test_on_commit_callback_gathering(self):
+        results = []
+
+        async def callback():
+            # After the commit, the block has ended: tasks created here run
+            # on connections of their own.
+            results.extend(
+                await asyncio.gather(Author.objects.acount(), Author.objects.acount())
+            )
+
+        async with transaction.atomic():
+            await Author.objects.acreate(name="Ann")
+            transaction.on_commit(callback)
+        self.assertEqual(results, [1, 1])
 
 
 @native_on

@@ -108,21 +108,24 @@ async def enter_atomic(atomic):
             "(PostgreSQL with psycopg 3). Without it, put the block in a "
             "synchronous function and call that with sync_to_async()." % (alias, OPTION)
         )
-    block = TransactionScope.enter(connections, alias)
+    level = TransactionScope.enter(connections, alias)
     try:
         await _run_natively(atomic.__enter__)
     except BaseException:
-        await block.exit()
+        level.closing = True
+        await level.exit()
         raise
 
 
 async def exit_atomic(atomic, exc_type, exc_value, traceback):
     """The end of ``async with atomic:``: commit or roll back, then unpin."""
-    block = TransactionScope.current(atomic.using or DEFAULT_DB_ALIAS)
+    level = TransactionScope.current().block_for(atomic.using or DEFAULT_DB_ALIAS)
+    # From now on, tasks created in this level can't use the connection.
+    level.closing = True
     try:
         await _run_natively(atomic.__exit__, exc_type, exc_value, traceback)
     finally:
-        await block.exit()
+        await level.exit()
 
 
 def _next_chunk(iterator, size):
