@@ -517,3 +517,18 @@ class TransactionScope:
         if not block.levels:
             block.ended = True
             await block.calls.release()
+
+
+def after_block(connection):
+    """
+    A scope for the on_commit() callbacks of connection, if it is a block's:
+    they run after its outermost block has committed, as code that follows
+    the block does, so tasks they start aren't taken for the block's own.
+    """
+    scope = _scope.get()
+    level = scope if isinstance(scope, TransactionScope) else scope.parent
+    while level is not None:
+        if level.block.calls.connections.get(level.block.alias) is connection:
+            return NativeScope(level.block.calls.handler, level.parent)
+        level = level.parent
+    return None

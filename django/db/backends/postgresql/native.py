@@ -23,7 +23,7 @@ import select
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.signals import connection_created
-from django.db.native import OPTION
+from django.db.native import OPTION, after_block
 from django.utils.greenlet_bridge import await_only, spawn
 
 from .psycopg_any import is_psycopg3
@@ -273,8 +273,17 @@ class NativeDatabaseWrapper(DatabaseWrapper):
     def run_and_clear_commit_hooks(self):
         self.validate_no_atomic_block()
         hooks, self.run_on_commit = self.run_on_commit, []
-        for _, func in hooks:
-            _await_result(func())
+        scope = after_block(self)
+        if scope is None:
+            for _, func in hooks:
+                _await_result(func())
+            return
+        try:
+            with scope:
+                for _, func in hooks:
+                    _await_result(func())
+        finally:
+            await_only(scope.release())
 
 
 def _cut_off(aconnection):
