@@ -438,7 +438,8 @@ class TransactionScope:
             return
         from django.db.transaction import TransactionManagementError
 
-        if task is None:
+        # A thread (without an event loop, or with one of its own).
+        if task is None or task.get_loop() is not block.owner.get_loop():
             raise TransactionManagementError(
                 "Database '%s' is in an 'async with transaction.atomic()' block: "
                 "synchronous code run from that block (with sync_to_async(), for "
