@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from django.db import (
     IntegrityError,
     NotSupportedError,
+    OperationalError,
     connection,
     connections,
     native,
@@ -575,6 +576,29 @@ class AsyncAtomicFaultTests(TransactionTestCase):
         # Every block either committed whole or not at all.
         self.assertEqual(await Author.objects.filter(name="lost").acount(), 0)
         self.assertTrue((await Author.objects.aget()).name.startswith("Ann"))
+
+    async def test_exhausted_pool(self):
+        options = connections["default"].settings_dict["OPTIONS"]
+        small = {"async_pool": {"min_size": 1, "max_size": 1, "timeout": 0.3}}
+        with mock.patch.dict(options, small):
+            native._loops.pop(asyncio.get_running_loop(), None)
+            release = asyncio.Event()
+
+            async def hold():
+                async with transaction.atomic():
+                    await Author.objects.acreate(name="Ann")
+                    await release.wait()
+
+            holder = asyncio.create_task(hold())
+            await asyncio.sleep(0.1)
+            msg = "couldn't get a connection after 0.30 sec"
+            with self.assertRaisesMessage(OperationalError, msg):
+                async with transaction.atomic():
+                    await Author.objects.acreate(name="Bob")
+            release.set()
+            await holder
+            self.assertEqual(await Author.objects.acount(), 1)
+            await native._loops.pop(asyncio.get_running_loop()).aclose()
 
     async def test_broken_connections_are_discarded(self):
         # As after a server restart: every pooled connection is cut off.
