@@ -322,7 +322,7 @@ class NativeConnectionTests(TransactionTestCase):
             self.assertEqual(await Author.objects.acount(), 1)
 
     @skipIf(
-        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"],
+        connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"),
         "Server-side cursors are off (DISABLE_SERVER_SIDE_CURSORS).",
     )
     async def test_aiterator_streams_from_a_server_side_cursor(self):
