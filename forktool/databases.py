@@ -272,7 +272,7 @@ def check_pgbouncer_listening(timeout: float = 3.0) -> None:
         raise ForkError(
             f"PgBouncer at {host}:{port} does not answer "
             f"({exc.strerror or exc}).\n"
-            f"Start it with: {PGBOUNCER_START} (as root or the postgres user)\n"
+            f"Start it with: {PGBOUNCER_START}\n"
             f"(or point {PGBOUNCER_HOST_VAR}/{PGBOUNCER_PORT_VAR} at a running one)"
         ) from None
 
