@@ -355,10 +355,9 @@ class NativeConnectionTests(TransactionTestCase):
             fetches.append((getattr(cursor, "name", None), size))
             return original(cursor, size)
 
+        # The pools read the settings dict that connections hold.
         settings_dict = connections["default"].settings_dict
         with mock.patch.dict(settings_dict, {"DISABLE_SERVER_SIDE_CURSORS": True}):
-            # This loop's pool, if any, was made from the unpatched settings.
-            native._loops.pop(asyncio.get_running_loop(), None)
             with mock.patch.object(BridgedCursor, "fetchmany", fetchmany):
                 rows = Author.objects.order_by("pk").aiterator(chunk_size=4)
                 names = [a.name async for a in rows]
