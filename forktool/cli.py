@@ -61,6 +61,7 @@ def _test(args: argparse.Namespace) -> int:
         python=args.python,
         native=args.native,
         minimal=args.minimal,
+        pgbouncer=args.pgbouncer,
     )
 
 
@@ -125,6 +126,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --database postgresql --driver psycopg: native asynchronous "
         "execution on (tests/test_postgresql_native.py, OPTIONS['async_pool'])",
+    )
+    s.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="with --database postgresql --driver psycopg --native: through the "
+        "PgBouncer (transaction pooling) that .ci/pgbouncer starts on port 6432 "
+        "(tests/test_postgresql_pgbouncer.py), with --keepdb --parallel 1 and "
+        "the test databases made and dropped on the server directly",
     )
     s.add_argument(
         "--minimal",

@@ -189,6 +189,110 @@ def native(db: Database, driver: Driver) -> tuple[Driver, str]:
     return replace(driver, stem=driver.stem + "-native"), NATIVE_SETTINGS
 
 
+# The native path through PgBouncer in transaction pooling mode (.ci/pgbouncer):
+# tests/test_postgresql_pgbouncer.py says why the test databases are made on
+# the server directly and the suite runs with --keepdb --parallel 1.
+PGBOUNCER_SETTINGS = "test_postgresql_pgbouncer"
+PGBOUNCER_HOST_VAR = "PGBOUNCER_HOST"
+PGBOUNCER_PORT_VAR = "PGBOUNCER_PORT"
+PGBOUNCER_DEFAULT_PORT = 6432
+PGBOUNCER_START = ".ci/pgbouncer start"
+
+# Drops the test databases the settings module (argv[1]) names, and with argv[2]
+# "create" makes them again, empty, on its TEST_SERVER: the PostgreSQL server,
+# not PgBouncer. FORCE ends PgBouncer's idle sessions on them. Prints the
+# driver's error on one line. Runs in the test venv with tests/ as the
+# working directory.
+TEST_DATABASES = """\
+import importlib, sys
+import psycopg
+from psycopg import sql
+settings = importlib.import_module(sys.argv[1])
+server = settings.TEST_SERVER
+names = [
+    (db.get("TEST") or {}).get("NAME") or "test_" + db["NAME"]
+    for db in settings.DATABASES.values()
+]
+try:
+    with psycopg.connect(
+        host=server["HOST"], port=server["PORT"], user=server["USER"],
+        password=server["PASSWORD"], dbname="postgres", autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+            if sys.argv[2] == "create":
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+except Exception as exc:
+    print(" ".join(str(exc).split()) or type(exc).__name__)
+    sys.exit(3)
+"""
+
+
+def pgbouncer(db: Database, driver: Driver, native: bool) -> tuple[Driver, str]:
+    """The driver (its known-failures list and log) and settings with --pgbouncer."""
+    if db.name != "postgresql" or driver.name != "psycopg" or not native:
+        raise ForkError(
+            "--pgbouncer is for --database postgresql --driver psycopg --native "
+            "only (it tests native asynchronous execution through PgBouncer)"
+        )
+    return replace(driver, stem=driver.stem + "-pgbouncer"), PGBOUNCER_SETTINGS
+
+
+def pgbouncer_args(args: list[str]) -> list[str]:
+    """runtests.py's arguments for a --pgbouncer run: --keepdb, --parallel 1."""
+    parallel = False
+    for i, arg in enumerate(args):
+        name, sep, value = arg.partition("=")
+        if name != "--parallel":
+            continue
+        parallel = True
+        if not sep:  # "--parallel N", or a bare "--parallel": one per core
+            value = args[i + 1] if i + 1 < len(args) else ""
+        if value != "1":
+            raise ForkError(
+                "--pgbouncer runs with --parallel 1: PostgreSQL can't copy the "
+                "test database for the workers while PgBouncer is connected to it"
+            )
+    extra = [] if parallel else ["--parallel", "1"]
+    if "--keepdb" not in args:
+        extra.append("--keepdb")
+    return [*args, *extra]
+
+
+def check_pgbouncer_listening(timeout: float = 3.0) -> None:
+    """Fail early when nothing listens where the settings look for PgBouncer."""
+    host = os.environ.get(PGBOUNCER_HOST_VAR, "127.0.0.1")
+    port = int(os.environ.get(PGBOUNCER_PORT_VAR, PGBOUNCER_DEFAULT_PORT))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ForkError(
+            f"PgBouncer at {host}:{port} does not answer "
+            f"({exc.strerror or exc}).\n"
+            f"Start it with: {PGBOUNCER_START}\n"
+            f"(or point {PGBOUNCER_HOST_VAR}/{PGBOUNCER_PORT_VAR} at a running one)"
+        ) from None
+
+
+def pgbouncer_test_databases(
+    python: Path, tests_dir: Path, settings: str, action: str
+) -> None:
+    """Create ("create") or drop ("drop") the test databases on the server itself."""
+    proc = subprocess.run(
+        [str(python), "-c", TEST_DATABASES, settings, action],
+        cwd=tests_dir, capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        lines = (proc.stdout or proc.stderr).strip().splitlines()
+        raise ForkError(
+            f"could not {action} the test databases of tests/{settings}.py on "
+            f"the server: {lines[-1] if lines else 'no answer'}"
+        )
+
+
 def get(name: str) -> Database:
     try:
         return DATABASES[name]

@@ -4,7 +4,7 @@ The tree is installed (not put on a path) into a virtual environment under
 build/ (one per Python version, and one more for a driver that must not share
 it), then tests/runtests.py runs from the tree. Failures are compared with the
 driver's known-failures/<stem>.txt (sqlite, mysql, postgresql-psycopg2,
-postgresql-psycopg): anything not listed fails the run, and so does a listed
+postgresql-psycopg, ...): anything not listed fails the run, and so does a listed
 test that now passes, so the list can only shrink.
 
 With --minimal the venv (build/venv-pyX.Y[-driver]-minimal) gets only Django's
@@ -242,13 +242,20 @@ def run_suite(
     env: dict[str, str] | None = None,
     native: bool = False,
     minimal: bool = False,
+    pgbouncer: bool = False,
 ) -> int:
     db = databases.get(database)
     drv = db.driver(driver)
     settings = db.settings
-    if native:
+    if pgbouncer:
+        # Checked before --native, whose error would not mention --pgbouncer.
+        drv, settings = databases.pgbouncer(db, drv, native)
+        args = databases.pgbouncer_args(args)
+    elif native:
         drv, settings = databases.native(db, drv)
     databases.check_listening(db)
+    if pgbouncer:
+        databases.check_pgbouncer_listening()
     base = "minimal.txt" if minimal else "tests.txt"
     reqs = [repo.root / "requirements" / base]
     if drv.requirements:
@@ -268,8 +275,28 @@ def run_suite(
     if settings and not any(a.startswith("--settings") for a in args):
         cmd.insert(2, f"--settings={settings}")
     log = repo.build_dir / f"test-{drv.stem}{MINIMAL_SUFFIX if minimal else ''}.log"
+    if pgbouncer:
+        # See tests/test_postgresql_pgbouncer.py for why not through PgBouncer.
+        assert settings is not None
+        step("Creating the test databases on the server itself")
+        databases.pgbouncer_test_databases(vpython, tree / "tests", settings, "create")
     step(f"Running {' '.join(cmd[1:])} (full log: {log.relative_to(repo.root)})")
     started = time.monotonic()
+    try:
+        outcome, code = _run(cmd, tree, log, env)
+    finally:
+        if pgbouncer:
+            databases.pgbouncer_test_databases(
+                vpython, tree / "tests", settings, "drop"
+            )
+    minutes = (time.monotonic() - started) / 60
+    return judge(outcome, known, known_file.name, code, minutes)
+
+
+def _run(
+    cmd: list[str], tree: Path, log: Path, env: dict[str, str] | None
+) -> tuple[Outcome, int]:
+    """Run the runner, writing its log and showing all but per-test lines."""
     outcome, pending, shown = Outcome(), [], 0
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
@@ -287,9 +314,7 @@ def run_suite(
             elif len(outcome.status) // 1000 > shown:
                 shown = len(outcome.status) // 1000
                 print(f"  ... {shown * 1000} tests run", flush=True)
-        code = proc.wait()
-    minutes = (time.monotonic() - started) / 60
-    return judge(outcome, known, known_file.name, code, minutes)
+        return outcome, proc.wait()
 
 
 def judge(

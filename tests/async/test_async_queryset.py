@@ -162,8 +162,11 @@ class AsyncQuerySetTest(AsyncQueryCountMixin, TestCase):
         qs = SimpleModel.objects.all()
         qs._iterable_class = FlagRecordingIterable
         FlagRecordingIterable.calls = []
-        self.assertEqual(len([obj async for obj in qs.aiterator(chunk_size=7)]), 3)
+        # Both values set here, whatever the settings say (the PgBouncer run
+        # turns server-side cursors off).
         settings_dict = connections[DEFAULT_DB_ALIAS].settings_dict
+        with mock.patch.dict(settings_dict, {"DISABLE_SERVER_SIDE_CURSORS": False}):
+            self.assertEqual(len([obj async for obj in qs.aiterator(chunk_size=7)]), 3)
         with mock.patch.dict(settings_dict, {"DISABLE_SERVER_SIDE_CURSORS": True}):
             self.assertEqual(len([obj async for obj in qs.aiterator()]), 3)
         self.assertEqual(FlagRecordingIterable.calls, [(True, 7), (False, 2000)])

@@ -1,8 +1,9 @@
 import asyncio
 import datetime
+import functools
 import sys
 import time
-from unittest import mock, skipUnless
+from unittest import mock, skipIf, skipUnless
 
 from asgiref.sync import sync_to_async
 
@@ -58,6 +59,22 @@ def open_pids(gone=()):
             break
         time.sleep(0.1)
     return pids
+
+
+def skip_behind_a_pooler(test):
+    """
+    Skip a test that tells client connections apart by their server session:
+    behind a pooler in transaction mode (PgBouncer), a connection has no
+    session of its own, and an idle one may hold none at all. The pooler
+    gives the client a process id of its own at login, unlike the server.
+    """
+
+    def wrapper(self, *args, **kwargs):
+        if backend_pid()[0] != connections["default"].connection.info.backend_pid:
+            self.skipTest("A connection pooler is between the tests and the server.")
+        return test(self, *args, **kwargs)
+
+    return functools.wraps(test)(wrapper)
 
 
 def backend_pid(using="default"):
@@ -318,6 +335,10 @@ class NativeConnectionTests(TransactionTestCase):
             await rows.aclose()
             self.assertEqual(await Author.objects.acount(), 1)
 
+    @skipIf(
+        connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"),
+        "Server-side cursors are off (DISABLE_SERVER_SIDE_CURSORS).",
+    )
     async def test_aiterator_streams_from_a_server_side_cursor(self):
         from django.db.backends.postgresql.native import BridgedCursor
 
@@ -335,6 +356,29 @@ class NativeConnectionTests(TransactionTestCase):
         self.assertTrue(all(name for name, _ in fetches))
         self.assertEqual([size for _, size in fetches], [4, 4, 4, 4])
 
+    async def test_aiterator_without_server_side_cursors(self):
+        # What PgBouncer's transaction pooling needs: aiterator() reads from
+        # plain cursors, still a chunk at a time, and yields every row.
+        from django.db.backends.postgresql.native import BridgedCursor
+
+        await Author.objects.abulk_create(Author(name=str(i)) for i in range(9))
+        fetches = []
+        original = BridgedCursor.fetchmany
+
+        def fetchmany(cursor, size=0):
+            fetches.append((getattr(cursor, "name", None), size))
+            return original(cursor, size)
+
+        # The pools read the settings dict that connections hold.
+        settings_dict = connections["default"].settings_dict
+        with mock.patch.dict(settings_dict, {"DISABLE_SERVER_SIDE_CURSORS": True}):
+            with mock.patch.object(BridgedCursor, "fetchmany", fetchmany):
+                rows = Author.objects.order_by("pk").aiterator(chunk_size=4)
+                names = [a.name async for a in rows]
+        self.assertEqual(names, ["Ann", *map(str, range(9))])
+        self.assertEqual(fetches, [(None, 4)] * 4)
+
+    @skip_behind_a_pooler
     def test_pools_belong_to_their_loop(self):
         async def query():
             pid = await run_native(backend_pid)
@@ -349,6 +393,7 @@ class NativeConnectionTests(TransactionTestCase):
         self.assertNotIn(pid1[0], pids)
         self.assertNotIn(pid2[0], pids)
 
+    @skip_behind_a_pooler
     def test_close_all_closes_pools_of_stopped_loops(self):
         loop = asyncio.new_event_loop()
         try:
