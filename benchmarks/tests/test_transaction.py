@@ -284,3 +284,43 @@ def test_the_driver_says_what_a_worker_skipped(monkeypatch, tmp_path, capsys):
     out = capsys.readouterr().out
     title = REGISTRY[NATIVE].title("postgresql")
     assert f"bench: postgresql: {title}: transaction skipped: why" in out
+
+
+def test_the_worker_gives_back_its_connections_before_serving_the_app(monkeypatch):
+    from benchmarks import worker
+
+    calls = []
+
+    class Runner:
+        def __init__(self, sizes):
+            pass
+
+        def cases(self, scenario):
+            return {"1": lambda: calls.append(scenario) or 0.5}
+
+        def close(self):
+            pass
+
+    fake = types.ModuleType("runners")
+    fake.RUNNERS = {"PsycopgPool": Runner}
+    fake.Skipped = runners.Skipped
+    monkeypatch.setitem(sys.modules, "runners", fake)
+    monkeypatch.setattr(worker, "describe", lambda job: {})
+    monkeypatch.setattr(worker, "driver_module", lambda job: "psycopg")
+    monkeypatch.setattr(
+        worker, "release_connections", lambda job: calls.append("release")
+    )
+
+    def serve_app(job):
+        calls.append(APP)
+        return {"reads": [1.0]}, {}
+
+    monkeypatch.setattr(worker, "serve_app", serve_app)
+    job = {
+        "runner": "PsycopgPool",
+        "sizes": {"repeat": 1, "memory_repeat": 1},
+        "scenarios": [TRANSACTION, APP],
+    }
+    worker.run(job)
+    # The transaction case ran twice (warm-up and sample), then the app.
+    assert calls == [TRANSACTION, TRANSACTION, "release", APP]
