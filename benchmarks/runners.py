@@ -170,6 +170,13 @@ class Runner:
     def close(self) -> None:
         pass
 
+    def release(self) -> None:
+        """Close the database connections this process holds; the next call
+        opens new ones."""
+        from django.db import connections
+
+        connections.close_all()
+
     def pk(self, i: int) -> int:
         return self.pks[(i * 7919) % len(self.pks)]
 
@@ -324,6 +331,24 @@ class AsyncRunner(Runner):
 
     def run(self, make: Callable[[], Awaitable[float]]) -> Case:
         return lambda: self.loop.run_until_complete(make())
+
+    def release(self) -> None:
+        """Also close the native pools of this runner's loop, which keep as
+        many connections as the widest level opened (50 blocks at once in the
+        transaction scenario): on the loop, as the pools need; closed from
+        outside it, they leave tasks pending on it."""
+
+        async def close_pools() -> None:
+            try:
+                from django.db import native
+            except ImportError:  # A Django without native execution.
+                return
+            pools = native._loops.get(asyncio.get_running_loop())
+            if pools is not None:
+                await pools.aclose()
+
+        self.loop.run_until_complete(close_pools())
+        super().release()
 
     def close(self) -> None:
         # As asyncio.run() does: native execution closes its pools then.
@@ -558,6 +583,9 @@ class PsycopgPool(AsyncRunner):
                 await cursor.fetchone()
 
         return await self.gathered(level, one)
+
+    def release(self) -> None:
+        pass  # Not Django's: it serves no app.
 
     def close(self) -> None:
         async def close_all() -> None:

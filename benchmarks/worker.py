@@ -166,23 +166,6 @@ def serve_app(job: dict[str, Any]) -> tuple[dict[str, list], dict[str, Any]]:
     return loadgen.run(job["sizes"], databases, counter, log)
 
 
-def release_connections(job: dict[str, Any]) -> None:
-    """Give back this process's connections before the whole-app server opens
-    its own.
-
-    A native runner's pool keeps what the widest level of the concurrency
-    and transaction scenarios opened (up to 50 connections), and the server's
-    pool grows to one per client: together they would pass PostgreSQL's
-    default max_connections (100). close_all() closes the native pools of a
-    loop that is not running; the next a-method on it opens a new one.
-    """
-    if job["runner"] == "PsycopgPool":
-        return
-    from django.db import connections
-
-    connections.close_all()
-
-
 def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["runner"] != "PsycopgPool":
         configure(job)
@@ -199,7 +182,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             runner.warm()
         for scenario in job["scenarios"]:
             if scenario == "app":
-                release_connections(job)
+                # The server opens connections of its own: a native one, a
+                # pool as wide as its clients, which with what this process
+                # holds would pass PostgreSQL's default max_connections (100).
+                runner.release()
                 figures[scenario], app = serve_app(job)
                 native["app"] = app.get("probe")
                 continue

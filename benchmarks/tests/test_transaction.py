@@ -298,6 +298,9 @@ def test_the_worker_gives_back_its_connections_before_serving_the_app(monkeypatc
         def cases(self, scenario):
             return {"1": lambda: calls.append(scenario) or 0.5}
 
+        def release(self):
+            calls.append("release")
+
         def close(self):
             pass
 
@@ -307,9 +310,6 @@ def test_the_worker_gives_back_its_connections_before_serving_the_app(monkeypatc
     monkeypatch.setitem(sys.modules, "runners", fake)
     monkeypatch.setattr(worker, "describe", lambda job: {})
     monkeypatch.setattr(worker, "driver_module", lambda job: "psycopg")
-    monkeypatch.setattr(
-        worker, "release_connections", lambda job: calls.append("release")
-    )
 
     def serve_app(job):
         calls.append(APP)
