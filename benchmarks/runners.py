@@ -344,8 +344,14 @@ class AsyncRunner(Runner):
             except ImportError:  # A Django without native execution.
                 return
             pools = native._loops.get(asyncio.get_running_loop())
-            if pools is not None:
-                await pools.aclose()
+            if pools is None:
+                return
+            # Through the watcher that closes them at the loop's shutdown, if
+            # it has one, so that it is finished too: left suspended, it
+            # would close them again when collected, and with them the pools
+            # the next a-method opens on this loop.
+            closer = getattr(pools, "closer", None)
+            await (pools.aclose() if closer is None else closer.aclose())
 
         self.loop.run_until_complete(close_pools())
         super().release()
