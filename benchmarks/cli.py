@@ -20,6 +20,7 @@ class Sizes:
     queries: int  # queries per concurrency sample, at every level
     levels: tuple[int, ...]  # queries in flight
     delay: float  # server-side seconds of each concurrency query (PostgreSQL)
+    transactions: int  # transactions per transaction sample, at every level
     memory_rows: int  # rows read in the memory scenario
     memory_repeat: int
     app_clients: int  # concurrent HTTP connections of the whole-app scenario
@@ -39,6 +40,7 @@ FULL = Sizes(
     queries=200,
     levels=(1, 10, 50),
     delay=0.002,
+    transactions=200,
     memory_rows=100_000,
     memory_repeat=3,
     app_clients=50,
@@ -53,6 +55,7 @@ QUICK = replace(
     calls=5,
     loops=1,
     queries=50,
+    transactions=50,
     memory_rows=2000,
     memory_repeat=1,
     app_clients=10,

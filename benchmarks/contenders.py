@@ -18,16 +18,22 @@ DRIVER_NAMES = {"psycopg2": "psycopg2", "psycopg": "psycopg 3"}
 # Scenarios, in the order the driver runs them.
 PERCALL = "percall"
 CONCURRENCY = "concurrency"
+TRANSACTION = "transaction"
 MEMORY = "memory"
 APP = "app"
-SCENARIOS = (PERCALL, CONCURRENCY, MEMORY, APP)
+SCENARIOS = (PERCALL, CONCURRENCY, TRANSACTION, MEMORY, APP)
 
 DATABASES = ("sqlite", "postgresql")
 # The concurrency scenario needs a query that waits on the server (pg_sleep),
 # and a driver that can wait on several at once: PostgreSQL only. The
-# whole-app scenario compares the thread path with native execution, which
-# only PostgreSQL on psycopg 3 has.
-SCENARIO_DATABASES = {CONCURRENCY: ("postgresql",), APP: ("postgresql",)}
+# whole-app and transaction scenarios compare the thread path with native
+# execution, which only PostgreSQL on psycopg 3 has (and SQLite would take
+# select_for_update() as a no-op and lock the whole database instead).
+SCENARIO_DATABASES = {
+    CONCURRENCY: ("postgresql",),
+    TRANSACTION: ("postgresql",),
+    APP: ("postgresql",),
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,9 @@ def select(keys: list[str] | None = None) -> list[Contender]:
 POOL = "psycopg3-pool"
 # The reference for the whole-app scenario: the thread path on psycopg 3.
 APP_REFERENCE = "fork-async-psycopg"
+# And for the transaction scenario: what users write today, a sync function
+# with `with transaction.atomic()` called through sync_to_async().
+TRANSACTION_REFERENCE = APP_REFERENCE
 
 # The upstream release the "upstream" environment installs; it must match
 # requirements/bench-upstream.txt (a test checks that it does).
@@ -141,14 +150,17 @@ register(
 # contender's aiterator() on the same driver. The thread path's memory figure
 # would repeat fork-async's (tracemalloc does not see the drivers' C buffers)
 # for some 15 s more of a full run. The thread path serves the whole-app
-# scenario's async views as Django runs them without async_pool.
+# scenario's async views as Django runs them without async_pool, and runs the
+# transaction scenario's sync function through sync_to_async(); the sync
+# contender runs that function in a plain loop (one transaction at a time,
+# measured once and shown at every level).
 register(
     Contender(
         "fork-sync-psycopg",
         "fork sync, psycopg 3",
         "fork-psycopg",
         "DjangoSync",
-        (PERCALL, MEMORY),
+        (PERCALL, TRANSACTION, MEMORY),
         databases=("postgresql",),
         driver="psycopg",
         versus="fork-sync",
@@ -160,7 +172,7 @@ register(
         "fork async (sync_to_async), psycopg 3",
         "fork-psycopg",
         "DjangoAsync",
-        (PERCALL, CONCURRENCY, APP),
+        (PERCALL, CONCURRENCY, TRANSACTION, APP),
         databases=("postgresql",),
         baseline="fork-sync-psycopg",
         driver="psycopg",
@@ -168,8 +180,9 @@ register(
     )
 )
 # Native execution: the same a-methods on the event loop, on connections from
-# a per-loop pool wide enough for the 50 in flight of the concurrency scenario
-# and the whole-app scenario's clients. Its ratios are to the sync calls on
+# a per-loop pool wide enough for the 50 in flight of the concurrency and
+# transaction scenarios (an open `async with atomic()` block holds one
+# connection) and the whole-app scenario's clients. Its ratios are to the sync calls on
 # the same driver, and (second ratio) to the thread path on that driver.
 NATIVE = "fork-native"
 NATIVE_POOL = {"min_size": 4, "max_size": 60}
@@ -179,7 +192,7 @@ register(
         "fork native (async_pool), psycopg 3",
         "fork-psycopg",
         "DjangoNative",
-        (PERCALL, CONCURRENCY, MEMORY, APP),
+        (PERCALL, CONCURRENCY, TRANSACTION, MEMORY, APP),
         databases=("postgresql",),
         baseline="fork-sync-psycopg",
         database={"OPTIONS": {"async_pool": NATIVE_POOL}},

@@ -203,6 +203,36 @@ def machine() -> dict[str, Any]:
     }
 
 
+def transaction_section(
+    figures: dict[str, Any],
+    chosen: list[registry.Contender],
+    database: str,
+    sizes: dict[str, Any],
+) -> list[str]:
+    """The transaction table's lines, or none when no contender ran it.
+
+    Its ratios are to the thread path, which is also the native contender's
+    twin: the table shows no second ratio.
+    """
+    headers, rows = report.table(
+        figures,
+        chosen,
+        database,
+        registry.TRANSACTION,
+        report.transaction_table_cases(sizes["levels"]),
+        report.format_per_transaction,
+        second_ratio=False,
+    )
+    if not rows:
+        return []
+    title = (
+        f"Transactions ({sizes['transactions']} a sample, each "
+        "`select_for_update().get()`, `balance += 1`, `save()` in one "
+        "`atomic()` block; ratios to the thread path)"
+    )
+    return ["", f"{title}:", "", report.markdown(headers, rows)]
+
+
 def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
     sizes, about = data["sizes"], data["machine"]
     lines = [
@@ -214,7 +244,8 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         f"{sizes['repeat']} samples (memory: {sizes['memory_repeat']}); "
         "the ratio in brackets is to the reference in the same run: the "
         "contender's sync twin for per-call and memory figures, the raw "
-        "psycopg 3 pool at the same concurrency for the concurrency figures.",
+        "psycopg 3 pool at the same concurrency for the concurrency figures, "
+        "the thread path on psycopg 3 for the transaction figures.",
     ]
     measured = {key for results in data["results"].values() for key in results}
     if any(c.versus in measured and c.key in measured for c in chosen):
@@ -230,6 +261,10 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         for key, result in results.items():
             info = ", ".join(f"{k} {v}" for k, v in result["about"].items())
             lines.append(f"- {registry.REGISTRY[key].title(database)}: {info}")
+        for key, result in results.items():
+            for scenario, why in result.get("skipped", {}).items():
+                title = registry.REGISTRY[key].title(database)
+                lines.append(f"- {title}: {scenario} scenario skipped ({why})")
         for key, why in failures.get(database, {}).items():
             title = registry.REGISTRY[key].title(database)
             lines.append(f"- {title}: not measured ({why})")
@@ -264,6 +299,8 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
             )
             if rows:
                 lines += ["", f"{title}:", "", report.markdown(headers, rows)]
+            if scenario == registry.CONCURRENCY:
+                lines += transaction_section(figures, chosen, database, sizes)
         headers, rows = report.app_table(figures, chosen, database)
         if rows:
             title = (
@@ -351,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
             data["results"][database][contender.key] = result
             took = time.monotonic() - began
             say(f"{database}: {title}: {', '.join(scenarios)} ({took:.0f} s)")
+            for scenario, why in result.get("skipped", {}).items():
+                say(f"{database}: {title}: {scenario} skipped: {why}")
     data["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     data["machine"]["seconds"] = time.monotonic() - started
     (work / "results.json").write_text(json.dumps(data, indent=1), encoding="utf-8")

@@ -14,8 +14,11 @@ from benchmarks.contenders import (
     PERCALL,
     POOL,
     REGISTRY,
+    TRANSACTION,
+    TRANSACTION_REFERENCE,
     Contender,
 )
+from benchmarks.runners import CONTENDED_ROWS, transaction_cases
 
 # results[contender key][scenario][case] = samples, for one database.
 Samples = dict[str, dict[str, list[float]]]
@@ -94,6 +97,8 @@ def reference_of(contender: Contender, scenario: str, case: str) -> tuple[str, s
     """The (contender, case) a figure is divided by to give its ratio."""
     if scenario == CONCURRENCY:
         return POOL, case
+    if scenario == TRANSACTION:
+        return TRANSACTION_REFERENCE, case
     key = contender.baseline or contender.key
     return key, REFERENCE_CASE.get(scenario, {}).get(case, case)
 
@@ -116,11 +121,14 @@ def table(
     scenario: str,
     cases: Sequence[tuple[str, str]],
     fmt: Callable[[float], str],
+    second_ratio: bool = True,
 ) -> tuple[list[str], list[list[str]]]:
     """Headers and rows: one row per case, one column per contender that ran.
 
     A cell is the median and its ratio to the reference; a contender with a
-    twin on another driver (``versus``) adds the ratio to the twin's same case.
+    twin on another driver (``versus``) adds the ratio to the twin's same
+    case, unless second_ratio is False (a table whose reference is already
+    that twin).
     """
     shown = [c for c in contenders if scenario in results.get(c.key, {})]
     headers = [""] + [c.title(database) for c in shown]
@@ -135,7 +143,7 @@ def table(
             ref_key, ref_case = reference_of(contender, scenario, case)
             reference = figure(results, ref_key, scenario, ref_case)
             ratios = format_ratio(ratio(value, reference))
-            if contender.versus:
+            if contender.versus and second_ratio:
                 twin = figure(results, contender.versus, scenario, case)
                 ratios += f"; {format_ratio(ratio(value, twin))} of "
                 ratios += versus_name(contender)
@@ -178,6 +186,21 @@ def concurrency_cases(levels: Sequence[int]) -> list[tuple[str, str]]:
 
 def format_per_query(seconds: float) -> str:
     return f"{format_seconds(seconds)}/query, {1 / seconds:,.0f} q/s"
+
+
+def transaction_table_cases(levels: Sequence[int]) -> list[tuple[str, str]]:
+    """The transaction table's rows, in the order the runners name them."""
+    rows = []
+    for case, (level, accounts) in transaction_cases(levels).items():
+        if accounts == level:
+            rows.append((case, f"{level} in flight, a row each"))
+        else:
+            rows.append((case, f"{level} in flight on {CONTENDED_ROWS} rows"))
+    return rows
+
+
+def format_per_transaction(seconds: float) -> str:
+    return f"{format_seconds(seconds)}/transaction, {1 / seconds:,.0f} tx/s"
 
 
 def markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

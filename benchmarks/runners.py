@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import tracemalloc
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 Case = Callable[[], float]
 
@@ -23,6 +23,124 @@ RAW_DELAYED_GET = (
     "SELECT id, name, number, (SELECT 1 FROM pg_sleep(%s)) AS pause "
     "FROM bench_item WHERE id = %s"
 )
+
+
+class Skipped(Exception):
+    """A runner cannot run a scenario on this Django; the message says why.
+
+    The worker reports it beside the figures instead of failing the job, so
+    the contender's other scenarios still reach the tables.
+    """
+
+
+class LostWrites(Exception):
+    """The accounts' balances after a transaction sample are not the sum of
+    the increments: a failed run, whatever its time."""
+
+
+# The transaction scenario's contended case puts every task on this many rows.
+CONTENDED_ROWS = 2
+
+
+def transaction_cases(levels: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """Each case of the transaction scenario: (tasks in flight, rows they use).
+
+    At every level each task has an account row of its own, so the figure is
+    throughput, not waiting on row locks; the widest level runs once more
+    with every task on CONTENDED_ROWS rows, where they queue on the locks.
+    """
+    cases = {str(level): (level, level) for level in levels}
+    widest = max(levels)
+    if widest > CONTENDED_ROWS:
+        cases[f"{widest}/{CONTENDED_ROWS}"] = (widest, CONTENDED_ROWS)
+    return cases
+
+
+def transaction_plan(total: int, level: int, rows: int) -> list[tuple[int, int]]:
+    """(account pk, transactions) for each task of a sample.
+
+    The total is shared out as evenly as the level allows; task k works on
+    account k % rows + 1 (pks start at 1, as the worker's setup makes them).
+    A task whose share is nothing is left out.
+    """
+    if total < 0 or level < 1 or rows < 1:
+        raise ValueError(
+            f"no plan for {total} transactions, {level} tasks, {rows} rows"
+        )
+    share, extra = divmod(total, level)
+    plan = [(k % rows + 1, share + (k < extra)) for k in range(level)]
+    return [(pk, count) for pk, count in plan if count]
+
+
+def expected_balances(plan: Sequence[tuple[int, int]]) -> dict[int, int]:
+    """What each account must hold after the plan ran from zero balances."""
+    balances: dict[int, int] = {}
+    for pk, count in plan:
+        balances[pk] = balances.get(pk, 0) + count
+    return balances
+
+
+def lost_writes(expected: Mapping[int, int], found: Mapping[int, int]) -> str | None:
+    """None when found has the expected balances, else what is wrong.
+
+    An account the plan did not touch must still hold zero; a missing
+    account counts as zero.
+    """
+    wrong = [
+        (pk, expected.get(pk, 0), found.get(pk, 0))
+        for pk in sorted(set(expected) | set(found))
+        if expected.get(pk, 0) != found.get(pk, 0)
+    ]
+    if not wrong:
+        return None
+    missing = sum(want - got for _, want, got in wrong)
+    shown = "; ".join(
+        f"account {pk} holds {got}, not {want}" for pk, want, got in wrong[:3]
+    )
+    more = f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+    total = sum(expected.values())
+    return (
+        f"{missing} of {total} increments lost in the transaction scenario: "
+        f"{shown}{more}"
+    )
+
+
+def async_atomic_missing(atomic: type) -> str | None:
+    """Why this Django cannot run `async with transaction.atomic()`, or None.
+
+    Atomic blocks gained __aenter__ with the fork's async transactions; on an
+    older build the native transaction case has nothing to measure.
+    """
+    if hasattr(atomic, "__aenter__") and hasattr(atomic, "__aexit__"):
+        return None
+    return (
+        "this Django's transaction.Atomic has no __aenter__/__aexit__, so "
+        "`async with transaction.atomic()` is not available to measure"
+    )
+
+
+def deposit(pk: int) -> None:
+    """The transaction scenario's body as sync code: lock, read, add, write."""
+    from benchapp.models import Account
+
+    from django.db import transaction
+
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=pk)
+        account.balance += 1
+        account.save(update_fields=["balance"])
+
+
+async def adeposit(pk: int) -> None:
+    """The same body in an async block, with the a-methods (native execution)."""
+    from benchapp.models import Account
+
+    from django.db import DEFAULT_DB_ALIAS, transaction
+
+    async with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        account = await Account.objects.select_for_update().aget(pk=pk)
+        account.balance += 1
+        await account.asave(update_fields=["balance"])
 
 
 def traced_peak(work: Callable[[], Any]) -> float:
@@ -51,6 +169,13 @@ class Runner:
 
     def close(self) -> None:
         pass
+
+    def release(self) -> None:
+        """Close the database connections this process holds; the next call
+        opens new ones."""
+        from django.db import connections
+
+        connections.close_all()
 
     def pk(self, i: int) -> int:
         return self.pks[(i * 7919) % len(self.pks)]
@@ -117,6 +242,10 @@ class DjangoSync(Runner):
         if scenario == "concurrency":
             # A sync caller has one query in flight whatever the level.
             return {str(level): self.delayed for level in self.sizes["levels"]}
+        if scenario == "transaction":
+            # One transaction at a time whatever the case: one sample serves all.
+            cases = transaction_cases(self.sizes["levels"])
+            return {case: self.transactions for case in cases}
         if scenario == "memory":
             return {"list": self.materialize}
         return {}
@@ -171,6 +300,22 @@ class DjangoSync(Runner):
             qs.get(pk=self.pk(i))
         return (time.perf_counter() - start) / n
 
+    def transactions(self) -> float:
+        from benchapp.models import Account
+
+        plan = transaction_plan(self.sizes["transactions"], 1, 1)
+        Account.objects.update(balance=0)
+        start = time.perf_counter()
+        for pk, count in plan:
+            for _ in range(count):
+                deposit(pk)
+        elapsed = time.perf_counter() - start
+        found = dict(Account.objects.values_list("pk", "balance"))
+        why = lost_writes(expected_balances(plan), found)
+        if why:
+            raise LostWrites(why)
+        return elapsed / self.sizes["transactions"]
+
     def materialize(self) -> float:
         from benchapp.models import Row
 
@@ -186,6 +331,30 @@ class AsyncRunner(Runner):
 
     def run(self, make: Callable[[], Awaitable[float]]) -> Case:
         return lambda: self.loop.run_until_complete(make())
+
+    def release(self) -> None:
+        """Also close the native pools of this runner's loop, which keep as
+        many connections as the widest level opened (50 blocks at once in the
+        transaction scenario): on the loop, as the pools need; closed from
+        outside it, they leave tasks pending on it."""
+
+        async def close_pools() -> None:
+            try:
+                from django.db import native
+            except ImportError:  # A Django without native execution.
+                return
+            pools = native._loops.get(asyncio.get_running_loop())
+            if pools is None:
+                return
+            # Through the watcher that closes them at the loop's shutdown, if
+            # it has one, so that it is finished too: left suspended, it
+            # would close them again when collected, and with them the pools
+            # the next a-method opens on this loop.
+            closer = getattr(pools, "closer", None)
+            await (pools.aclose() if closer is None else closer.aclose())
+
+        self.loop.run_until_complete(close_pools())
+        super().release()
 
     def close(self) -> None:
         # As asyncio.run() does: native execution closes its pools then.
@@ -223,9 +392,49 @@ class DjangoAsync(AsyncRunner):
                 str(level): self.run(lambda level=level: self.delayed(level))
                 for level in self.sizes["levels"]
             }
+        if scenario == "transaction":
+            return {
+                case: self.run(
+                    lambda level=level, rows=rows: self.transact(level, rows)
+                )
+                for case, (level, rows) in transaction_cases(
+                    self.sizes["levels"]
+                ).items()
+            }
         if scenario == "memory":
             return {"aiterator": self.traced(self.stream)}
         return {}
+
+    def deposit(self) -> Callable[[int], Awaitable[None]]:
+        """What users write today: the sync body, through sync_to_async()
+        (thread_sensitive, its default: one thread runs them all)."""
+        from asgiref.sync import sync_to_async
+
+        return sync_to_async(deposit)
+
+    async def transact(self, level: int, rows: int) -> float:
+        """Seconds per transaction of a sample, `level` tasks on `rows` rows."""
+        from benchapp.models import Account
+
+        plan = transaction_plan(self.sizes["transactions"], level, rows)
+        one = self.deposit()
+
+        async def task(pk: int, count: int) -> None:
+            for _ in range(count):
+                await one(pk)
+
+        await Account.objects.aupdate(balance=0)
+        start = time.perf_counter()
+        await asyncio.gather(*(task(pk, count) for pk, count in plan))
+        elapsed = time.perf_counter() - start
+        found = {
+            pk: balance
+            async for pk, balance in Account.objects.values_list("pk", "balance")
+        }
+        why = lost_writes(expected_balances(plan), found)
+        if why:
+            raise LostWrites(why)
+        return elapsed / self.sizes["transactions"]
 
     def traced(self, make: Callable[[], Awaitable[None]]) -> Case:
         return lambda: traced_peak(lambda: self.loop.run_until_complete(make()))
@@ -304,8 +513,22 @@ class DjangoNative(DjangoAsync):
     """The same a-methods with OPTIONS["async_pool"] on: natively on the loop.
 
     The runner is DjangoAsync's; what differs is the contender's database
-    settings, and that the worker must find native execution really on.
+    settings, and that the worker must find native execution really on. The
+    transaction scenario runs its body in `async with transaction.atomic()`,
+    which a build without async blocks lacks: the scenario is then skipped.
     """
+
+    def cases(self, scenario: str) -> dict[str, Case]:
+        if scenario == "transaction":
+            from django.db import transaction
+
+            why = async_atomic_missing(transaction.Atomic)
+            if why:
+                raise Skipped(why)
+        return super().cases(scenario)
+
+    def deposit(self) -> Callable[[int], Awaitable[None]]:
+        return adeposit
 
 
 def conninfo() -> dict[str, Any]:
@@ -366,6 +589,9 @@ class PsycopgPool(AsyncRunner):
                 await cursor.fetchone()
 
         return await self.gathered(level, one)
+
+    def release(self) -> None:
+        pass  # Not Django's: it serves no app.
 
     def close(self) -> None:
         async def close_all() -> None:

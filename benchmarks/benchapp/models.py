@@ -45,4 +45,14 @@ class Counter(models.Model):
         db_table = "bench_counter"
 
 
-MODELS = [Item, Row, Note, Counter]
+class Account(models.Model):
+    """The rows the transaction scenario locks, reads and writes back."""
+
+    balance = models.IntegerField(default=0)
+
+    class Meta:
+        app_label = "benchapp"
+        db_table = "bench_account"
+
+
+MODELS = [Item, Row, Note, Counter, Account]

@@ -11,6 +11,7 @@ from benchmarks.contenders import (
     MEMORY,
     PERCALL,
     SCENARIOS,
+    TRANSACTION,
     Contender,
 )
 
@@ -92,8 +93,9 @@ def test_a_twin_on_another_driver_runs_the_same_code():
         twin = contenders.REGISTRY[contender.versus]
         assert twin.runner == contender.runner
         assert twin.driver != contender.driver
-        # The whole app compares the thread path with native, on psycopg 3.
-        for scenario in set(contender.scenarios) - {APP}:
+        # The whole app and the transactions compare the thread path with
+        # native, on psycopg 3.
+        for scenario in set(contender.scenarios) - {APP, TRANSACTION}:
             assert twin.runs(scenario, "postgresql")
 
 
