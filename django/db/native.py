@@ -176,14 +176,19 @@ class _LoopPools:
         except StopIteration:  # Suspended at its yield, as intended.
             pass
 
+    def _unregister(self):
+        # The loop may have pools that are newer than these by now.
+        if _loops.get(self.loop) is self:
+            del _loops[self.loop]
+
     async def aclose(self):
-        _loops.pop(self.loop, None)
+        self._unregister()
         pools, self.pools = self.pools, {}
         for pool in pools.values():
             await pool.close()
 
     def close_without_loop(self):
-        _loops.pop(self.loop, None)
+        self._unregister()
         pools, self.pools = self.pools, {}
         for pool in pools.values():
             pool.close_without_loop()
