@@ -6,6 +6,7 @@ them back when they close.
 
 import copy
 import sys
+import time
 import unittest
 from contextlib import contextmanager
 from unittest import mock
@@ -116,7 +117,9 @@ class PoolTests(PoolCleanupMixin, TransactionTestCase):
                 self.assertIsNone(conn.pool)
                 conn.ensure_connection()
                 self.assertIsNone(conn._connection_pool)
-        self.assertIsNone(type(connections[DEFAULT_DB_ALIAS])(settings_with(), NO_DB_ALIAS).pool)
+        self.assertIsNone(
+            type(connections[DEFAULT_DB_ALIAS])(settings_with(), NO_DB_ALIAS).pool
+        )
 
     def test_pool_arguments(self):
         conn = self.wrapper({"min_size": 1, "max_size": 3, "name": "mine"})
@@ -232,6 +235,30 @@ class PoolTests(PoolCleanupMixin, TransactionTestCase):
         conn.ensure_connection()
         # Sent at each checkout, as when each connection was new.
         self.assertEqual(seen, [conn, conn])
+
+    def test_connection_cut_off_in_pool_is_replaced(self):
+        conn = self.wrapper({"min_size": 1, "max_size": 1})
+        pid = backend_pid(conn)
+        conn.close()
+        # As after a server restart or an idle timeout.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            for _ in range(100):
+                cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+                if cursor.fetchone() is None:
+                    break
+                time.sleep(0.05)
+        with self.assertLogs("psycopg.pool", "WARNING"):
+            self.assertNotEqual(backend_pid(conn), pid)
+
+    def test_direct_close_drops_connection(self):
+        # _close() alone (as some tests call it) must not leave the wrapper
+        # holding a connection that the pool can hand to someone else.
+        conn = self.wrapper()
+        conn.ensure_connection()
+        conn._close()
+        self.assertIsNone(conn.connection)
+        self.assertIsNone(conn._connection_pool)
 
     def test_forked_process_leaves_parents_pool(self):
         @self.addCleanup
