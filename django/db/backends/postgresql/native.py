@@ -208,6 +208,9 @@ class NativeDatabaseWrapper(DatabaseWrapper):
     # django.utils.asyncio.async_unsafe() lets the bridge use this wrapper on
     # the event loop.
     runs_on_event_loop = True
+    # Its connections come from the NativePool, never from the synchronous
+    # pool of OPTIONS["pool"].
+    pool = None
 
     def __init__(self, settings_dict, alias, native_pool):
         super().__init__(settings_dict, alias)
