@@ -378,6 +378,20 @@ class NativeConnectionTests(TransactionTestCase):
         self.assertEqual(names, ["Ann", *map(str, range(9))])
         self.assertEqual(fetches, [(None, 4)] * 4)
 
+    async def test_closed_pools_leave_newer_ones_registered(self):
+        # connections.close_all() from another thread closes a running loop's
+        # pools; the loop's next call opens new ones, which the old pools'
+        # closing again (at loop shutdown) must leave alone.
+        loop = asyncio.get_running_loop()
+        await run_native(backend_pid)
+        first = native._loops[loop]
+        await first.aclose()
+        await run_native(backend_pid)
+        second = native._loops[loop]
+        self.assertIsNot(second, first)
+        await first.aclose()
+        self.assertIs(native._loops.get(loop), second)
+
     @skip_behind_a_pooler
     def test_pools_belong_to_their_loop(self):
         async def query():
