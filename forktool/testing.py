@@ -274,6 +274,10 @@ def run_suite(
         cmd.insert(2, "--verbosity=2")  # per-test lines, to see listed tests pass
     if settings and not any(a.startswith("--settings") for a in args):
         cmd.insert(2, f"--settings={settings}")
+    if not any(a in ("--noinput", "--no-input") for a in args):
+        # A test database that an interrupted run left behind is replaced
+        # rather than asked about: nobody can answer the prompt in CI.
+        cmd.insert(2, "--noinput")
     log = repo.build_dir / f"test-{drv.stem}{MINIMAL_SUFFIX if minimal else ''}.log"
     if pgbouncer:
         # See tests/test_postgresql_pgbouncer.py for why not through PgBouncer.

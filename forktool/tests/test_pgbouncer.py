@@ -219,7 +219,7 @@ def test_a_pgbouncer_run_makes_its_databases_around_the_suite(repo, fake_run):
     ]
     log = (repo.build_dir / "test-postgresql-psycopg-pgbouncer.log").read_text()
     assert (
-        "ARGS --settings=test_postgresql_pgbouncer --verbosity=2 async_native "
+        "ARGS --noinput --settings=test_postgresql_pgbouncer --verbosity=2 async_native "
         "--parallel 1 --keepdb"
     ) in log
 
@@ -253,7 +253,7 @@ def test_a_native_run_without_pgbouncer_makes_no_databases(repo, fake_run):
     )
     assert events == []
     log = (repo.build_dir / "test-postgresql-psycopg-native.log").read_text()
-    assert "ARGS --settings=test_postgresql_native --verbosity=2 basic\n" in log
+    assert "ARGS --noinput --settings=test_postgresql_native --verbosity=2 basic\n" in log
 
 
 def test_cli_passes_pgbouncer_on(monkeypatch):
