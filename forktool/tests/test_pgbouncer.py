@@ -219,8 +219,8 @@ def test_a_pgbouncer_run_makes_its_databases_around_the_suite(repo, fake_run):
     ]
     log = (repo.build_dir / "test-postgresql-psycopg-pgbouncer.log").read_text()
     assert (
-        "ARGS --noinput --settings=test_postgresql_pgbouncer --verbosity=2 async_native "
-        "--parallel 1 --keepdb"
+        "ARGS --noinput --settings=test_postgresql_pgbouncer --verbosity=2 "
+        "async_native --parallel 1 --keepdb"
     ) in log
 
 
@@ -253,7 +253,8 @@ def test_a_native_run_without_pgbouncer_makes_no_databases(repo, fake_run):
     )
     assert events == []
     log = (repo.build_dir / "test-postgresql-psycopg-native.log").read_text()
-    assert "ARGS --noinput --settings=test_postgresql_native --verbosity=2 basic\n" in log
+    expected = "ARGS --noinput --settings=test_postgresql_native --verbosity=2 basic\n"
+    assert expected in log
 
 
 def test_cli_passes_pgbouncer_on(monkeypatch):
