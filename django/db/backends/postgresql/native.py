@@ -18,7 +18,6 @@ import asyncio
 import contextvars
 import inspect
 import logging
-import select
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -50,6 +49,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper  # NOQA isort:skip
 
 from .base import (  # NOQA isort:skip
     DatabaseWrapper,
+    _cut_off,
     configure_role,
     configure_timezone,
     get_isolation_level,
@@ -287,22 +287,6 @@ class NativeDatabaseWrapper(DatabaseWrapper):
                     _await_result(func())
         finally:
             await_only(scope.release())
-
-
-def _cut_off(aconnection):
-    """
-    Whether an idle connection has input waiting: on a connection that isn't
-    listening for notifications, the server only writes unasked when it
-    closes the session (and its closing message comes first). One select()
-    call is cheaper than asking the server, and saves the caller's first
-    query from failing on a connection that was dead in the pool.
-    """
-    pgconn = aconnection.pgconn
-    try:
-        readable, _, _ = select.select([pgconn.socket], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
 
 
 def _await_result(result):
