@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from forktool import fetch, patching
+from forktool import fetch, patching, security
 from forktool.config import Repo
 from forktool.errors import ForkError
 from forktool.tree import populate
@@ -190,6 +190,10 @@ def check_vendoring(repo: Repo, index: UpstreamIndex) -> list[str]:
     return problems
 
 
+def _read_optional(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
 def run_checks(repo: Repo) -> list[str]:
     """Return every problem found (an empty list means the fork is sound)."""
     problems = check_series(repo)
@@ -202,6 +206,13 @@ def run_checks(repo: Repo) -> list[str]:
             created = populate(repo, Path(tmp), quiet=True)
         except ForkError as exc:
             return problems + [str(exc)]
+        problems += security.check_security_table(
+            _read_optional(Path(tmp) / "docs" / "releases" / "security.txt"),
+            {
+                name: patching.load(repo.patches_dir, name).header
+                for name in patching.read_series(repo.series_file)
+            },
+        )
     for name, paths in created.items():
         for path in paths:
             problems.append(
