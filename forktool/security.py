@@ -3,8 +3,8 @@
 Django's suite (tests/version/test_security.py) checks that the table has a row
 for every upstream advisory; what only the repository can tell is checked here,
 on the patched tree: a row that says a patch fixed a CVE names a patch of the
-series whose DEP-3 header names that CVE, and every CVE that a security patch
-names has such a row.
+series whose DEP-3 header names that CVE in its ``CVE:`` field, and every CVE
+that a security patch's ``CVE:`` field names has such a row.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 
 TABLE_MARKER = ".. _asyncorm-security:"
 CVE = re.compile(r"CVE-\d{4}-\d+")
+CVE_FIELD = re.compile(r"^CVE:(?P<value>.*)$", re.MULTILINE)
 FIXED_ROW = re.compile(
     r"^   \* - :cve:`(?P<cve>\d{4}-\d+)`\n(?:     - .*\n){3}"
     r"     - Fixed in asyncorm\.\d+ by ``(?P<patch>security/[\w.-]+)``\.$",
@@ -23,6 +24,11 @@ FIXED_ROW = re.compile(
 def fixed_rows(table: str) -> dict[str, str]:
     """Map each CVE that the table says is fixed to the patch it names."""
     return {"CVE-" + m["cve"]: m["patch"] for m in FIXED_ROW.finditer(table)}
+
+
+def declared_cves(header: str) -> list[str]:
+    """Return the CVEs that a DEP-3 header's ``CVE:`` fields name."""
+    return [cve for m in CVE_FIELD.finditer(header) for cve in CVE.findall(m["value"])]
 
 
 def check_security_table(table: str | None, headers: dict[str, str]) -> list[str]:
@@ -40,12 +46,12 @@ def check_security_table(table: str | None, headers: dict[str, str]) -> list[str
     for cve, patch in sorted(fixed.items()):
         if patch not in headers:
             problems.append(f"security table: {cve} names {patch}, not in the series")
-        elif cve not in CVE.findall(headers[patch]):
+        elif cve not in declared_cves(headers[patch]):
             problems.append(f"security table: {patch} does not name {cve}")
     for name, header in headers.items():
         if not name.startswith("security/"):
             continue
-        for cve in CVE.findall(header):
+        for cve in declared_cves(header):
             if fixed.get(cve) != name:
                 problems.append(f"{name} names {cve}, whose row does not name it")
     return problems

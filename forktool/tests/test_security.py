@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from forktool.security import TABLE_MARKER, check_security_table, fixed_rows
+from forktool.security import (
+    TABLE_MARKER,
+    check_security_table,
+    declared_cves,
+    fixed_rows,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ADVISORIES = ROOT / "tests" / "version" / "upstream_advisories.txt"
@@ -35,6 +40,18 @@ HEADERS = {
 def test_fixed_rows() -> None:
     text = table(row("2026-1", FIXED), row("2026-2", "Affected, not fixed yet."))
     assert fixed_rows(text) == {"CVE-2026-1": "security/0001-fix.patch"}
+
+
+def test_declared_cves() -> None:
+    header = (
+        "Description: fixes CVE-2026-7\n see CVE-2026-8\nCVE: CVE-2026-1, CVE-2026-2\n"
+    )
+    assert declared_cves(header) == ["CVE-2026-1", "CVE-2026-2"]
+
+
+def test_cves_mentioned_outside_the_field_need_no_row() -> None:
+    headers = {"security/0002-deps.patch": "Description: floors for CVE-2026-5\n"}
+    assert check_security_table(table(), headers) == []
 
 
 def test_table_and_headers_agree() -> None:
