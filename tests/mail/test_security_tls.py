@@ -6,6 +6,7 @@ certificates are made with the openssl command for each test class.
 
 import os
 import shutil
+import smtplib
 import socketserver
 import ssl
 import subprocess
@@ -101,7 +102,8 @@ def make_certificates(directory):
 class TLSSMTPRequestHandler(socketserver.BaseRequestHandler):
     """
     Just enough SMTP for the backend: EHLO/HELO, STARTTLS (unless the server
-    speaks TLS from the start), MAIL, RCPT, DATA, RSET, NOOP and QUIT.
+    speaks TLS from the start), MAIL, RCPT, DATA, RSET, NOOP and QUIT. Every
+    command is recorded, with whether it came encrypted.
     """
 
     def handle(self):
@@ -140,12 +142,15 @@ class TLSSMTPRequestHandler(socketserver.BaseRequestHandler):
     def serve(self):
         while line := self.reader.readline():
             verb = line.decode().split(" ", 1)[0].strip().upper()
+            self.server.commands.append((verb, self.encrypted))
             if verb == "EHLO":
-                if self.encrypted:
+                if self.encrypted or not self.server.offer_starttls:
                     self.reply("250 localhost")
                 else:
                     self.reply("250-localhost")
                     self.reply("250 STARTTLS")
+            elif verb == "STARTTLS" and self.server.starttls_refusal:
+                self.reply(self.server.starttls_refusal)
             elif verb == "STARTTLS" and not self.encrypted:
                 self.reply("220 Ready to start TLS")
                 self.reader.close()
@@ -180,6 +185,11 @@ class TLSSMTPServer(socketserver.ThreadingTCPServer):
 
     def reset(self, ssl_context):
         self.ssl_context = ssl_context
+        # False: EHLO doesn't offer STARTTLS (as if someone in between had
+        # stripped it). starttls_refusal: the reply to STARTTLS, if not 220.
+        self.offer_starttls = True
+        self.starttls_refusal = None
+        self.commands = []
         self.mailbox = []
         self.client_certificates = []
         self.tls_errors = []
@@ -257,6 +267,12 @@ class SMTPCertificateVerificationMixin:
     def assertNothingSent(self):
         self.assertEqual(self.server.mailbox, [])
 
+    def assertNothingSentInPlainText(self):
+        self.assertNothingSent()
+        plain_text = [verb for verb, encrypted in self.server.commands if not encrypted]
+        for verb in ("MAIL", "RCPT", "DATA"):
+            self.assertNotIn(verb, plain_text)
+
     def test_trusted_certificate_accepted(self):
         self.assertEqual(self.send(self.backend()), 1)
         [(encrypted, message)] = self.server.mailbox
@@ -295,6 +311,20 @@ class SMTPCertificateVerificationMixin:
         self.trust("other_ca")
         self.assertEqual(self.send(self.backend(fail_silently=True)), 0)
         self.assertNothingSent()
+
+    def test_untrusted_certificate_fail_silently_drops_connection(self):
+        """
+        After open() failed silently, the backend has no connection, and
+        later send_messages() calls send nothing.
+        """
+        self.trust("other_ca")
+        backend = self.backend(fail_silently=True)
+        self.assertIsNone(backend.open())
+        self.assertIsNone(backend.connection)
+        self.assertEqual(self.send(backend), 0)
+        self.assertEqual(self.send(backend), 0)
+        self.assertIsNone(backend.connection)
+        self.assertNothingSentInPlainText()
 
     def test_client_certificate_presented(self):
         backend = self.backend(
@@ -339,6 +369,38 @@ class StartTLSCertificateVerificationTests(
     SMTPCertificateVerificationMixin, SimpleTestCase
 ):
     implicit_tls = False
+
+    def test_starttls_refused(self):
+        self.server.starttls_refusal = "454 TLS not available"
+        backend = self.backend()
+        with self.assertRaises(smtplib.SMTPResponseException) as ctx:
+            backend.open()
+        self.assertEqual(ctx.exception.smtp_code, 454)
+        self.assertIsNone(backend.connection)
+        self.assertNothingSentInPlainText()
+
+    def test_starttls_refused_fail_silently(self):
+        self.server.starttls_refusal = "454 TLS not available"
+        backend = self.backend(fail_silently=True)
+        self.assertIsNone(backend.open())
+        self.assertIsNone(backend.connection)
+        self.assertEqual(self.send(backend), 0)
+        self.assertEqual(self.send(backend), 0)
+        self.assertEqual(self.server.commands.count(("STARTTLS", False)), 3)
+        self.assertNothingSentInPlainText()
+
+    def test_starttls_stripped_fail_silently(self):
+        """
+        Someone in between who removes STARTTLS from the server's EHLO reply
+        gets no message in plain text.
+        """
+        self.server.offer_starttls = False
+        backend = self.backend(fail_silently=True)
+        self.assertIsNone(backend.open())
+        self.assertIsNone(backend.connection)
+        self.assertEqual(self.send(backend), 0)
+        self.assertEqual(self.send(backend), 0)
+        self.assertNothingSentInPlainText()
 
 
 class SSLCertificateVerificationTests(SMTPCertificateVerificationMixin, SimpleTestCase):
