@@ -601,7 +601,10 @@ class AsyncAtomicFaultTests(TransactionTestCase):
 
             holder = asyncio.create_task(hold())
             await asyncio.sleep(0.1)
-            msg = "couldn't get a connection after 0.30 sec"
+            msg = (
+                "couldn't get a connection after 0.30 sec from the async pool of "
+                "database 'default': all of its connections are in use (max_size=1)."
+            )
             with self.assertRaisesMessage(OperationalError, msg):
                 async with transaction.atomic():
                     await Author.objects.acreate(name="Bob")

@@ -329,7 +329,10 @@ class NativeConnectionTests(TransactionTestCase):
             native._loops.pop(asyncio.get_running_loop(), None)
             rows = Author.objects.aiterator(chunk_size=1)
             self.assertEqual((await rows.__anext__()).name, "Ann")
-            msg = "couldn't get a connection after 0.30 sec"
+            msg = (
+                "couldn't get a connection after 0.30 sec from the async pool of "
+                "database 'default': all of its connections are in use (max_size=1)."
+            )
             with self.assertRaisesMessage(OperationalError, msg):
                 await Author.objects.acount()
             await rows.aclose()

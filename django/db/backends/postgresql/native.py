@@ -22,7 +22,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.signals import connection_created
-from django.db.native import OPTION, after_block
+from django.db.native import OPTION, after_block, check_sizes
 from django.utils.greenlet_bridge import await_only, spawn
 
 from .psycopg_any import is_psycopg3
@@ -63,37 +63,105 @@ from .psycopg_any import (  # NOQA isort:skip
 
 IDLE = TransactionStatus.IDLE
 
+DEFAULT_MIN_SIZE = (
+    inspect.signature(psycopg_pool.AsyncConnectionPool).parameters["min_size"].default
+)
+
 
 class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
     """
-    psycopg_pool's pool, with one change: a worker task cancelled while it
-    opens a connection stops at its next wait.
+    psycopg_pool's pool, changed so that a server it can't reach, or that
+    refuses its connections, makes calls fail at once with the server's error
+    instead of waiting for the pool's timeout:
 
-    The pool's workers survive the errors of the jobs they run, cancellation
-    included: a worker that is opening a connection when asyncio.run() (or
-    asgiref's async_to_sync()) cancels every task at loop shutdown goes back
-    to waiting for jobs, and the shutdown then waits for it forever.
-    Cancelling the task again makes that next wait raise.
+    - When an attempt to open a connection fails while the pool has none
+      open (none idle and none in use), the calls waiting for one get the
+      attempt's error: nothing else could come to them.
+    - A failed attempt isn't retried in the background: the next call that
+      finds no connection makes the pool try again (the pool grows on demand
+      as usual), so a server that comes back is used at once, and one that
+      doesn't answers each call with its error.
+
+    It also counts the connections in use, and remembers the last failed
+    attempt's error until an attempt succeeds.
+
+    Finally, a worker task cancelled while it opens a connection stops at its
+    next wait. The pool's workers survive the errors of the jobs they run,
+    cancellation included: a worker that is opening a connection when
+    asyncio.run() (or asgiref's async_to_sync()) cancels every task at loop
+    shutdown goes back to waiting for jobs, and the shutdown then waits for
+    it forever. Cancelling the task again makes that next wait raise.
     """
+
+    in_use = 0
+    connect_error = None
+
+    async def getconn(self, timeout=None):
+        aconnection = await super().getconn(timeout)
+        self.in_use += 1
+        return aconnection
+
+    async def putconn(self, aconnection):
+        self.in_use -= 1
+        await super().putconn(aconnection)
 
     async def _connect(self, *args, **kwargs):
         try:
-            return await super()._connect(*args, **kwargs)
+            aconnection = await super()._connect(*args, **kwargs)
         except asyncio.CancelledError:
             asyncio.current_task().cancel()
             raise
+        except Exception as error:
+            self.connect_error = error
+            raise
+        self.connect_error = None
+        return aconnection
+
+    async def _add_connection(self, attempt, growing=False):
+        # The pool has counted the attempt off (and let a later call grow it
+        # again) by the time this returns.
+        await super()._add_connection(attempt or _SINGLE_ATTEMPT, growing=growing)
+        error = self.connect_error
+        if error is None or self._closed:
+            return
+        async with self._lock:
+            if self.in_use or self._pool:
+                return
+            waiting = list(self._waiting)
+            self._waiting.clear()
+        for client in waiting:
+            await client.fail(error)
 
 
-def _hide_cancelled_connects(record):
+class _SingleAttempt:
+    """What the pool asks of a connection attempt's retry policy: no retry."""
+
+    delay = 0.0
+
+    def time_to_give_up(self, now):
+        return True
+
+    def update_delay(self, now):
+        pass
+
+
+_SINGLE_ATTEMPT = _SingleAttempt()
+
+
+def _hide_noise(record):
+    if not isinstance(record.msg, str) or not record.args:
+        return True
     # The pool logs the cancellation above as a failed connection attempt.
-    return not (
-        record.msg.startswith("error connecting")
-        and record.args
-        and isinstance(record.args[-1], asyncio.CancelledError)
-    )
+    if record.msg.startswith("error connecting"):
+        return not isinstance(record.args[-1], asyncio.CancelledError)
+    # After each "error connecting" record, a pool that doesn't retry
+    # (reconnect_timeout=0, as NativePool's) says it gave up.
+    if record.msg.startswith("reconnection attempt"):
+        return record.args[-1] != 0
+    return True
 
 
-logging.getLogger("psycopg.pool").addFilter(_hide_cancelled_connects)
+logging.getLogger("psycopg.pool").addFilter(_hide_noise)
 
 
 class AsyncCursor(AsyncClientCursor):
@@ -316,7 +384,18 @@ class NativePool:
                     "OPTIONS['%s'] of database '%s' can't set %r: Django sets it."
                     % (OPTION, alias, reserved)
                 )
+        if "reconnect_timeout" in pool_kwargs:
+            raise ImproperlyConfigured(
+                "OPTIONS['%s'] of database '%s' can't set 'reconnect_timeout': "
+                "the pool doesn't retry a failed connection attempt in the "
+                "background; the next call that needs a connection tries again."
+                % (OPTION, alias)
+            )
         pool_kwargs.setdefault("name", "django-%s" % alias)
+        check_sizes(pool_kwargs, alias)
+        if "max_size" in pool_kwargs and "min_size" not in pool_kwargs:
+            # psycopg_pool's default min_size, or less if max_size is smaller.
+            pool_kwargs["min_size"] = min(DEFAULT_MIN_SIZE, pool_kwargs["max_size"])
         try:
             self.pool = AsyncConnectionPool(
                 "",
@@ -324,9 +403,10 @@ class NativePool:
                 connection_class=AsyncConnection,
                 configure=self._configure,
                 open=False,
+                reconnect_timeout=0,
                 **pool_kwargs,
             )
-        except TypeError as e:
+        except (TypeError, ValueError) as e:
             raise ImproperlyConfigured(
                 "Invalid OPTIONS['%s'] of database '%s': %s." % (OPTION, alias, e)
             )
@@ -337,7 +417,13 @@ class NativePool:
         return "<NativePool %r %r>" % (self.alias, self.pool)
 
     async def _configure(self, aconnection):
-        await spawn(self._setup, aconnection)
+        try:
+            await spawn(self._setup, aconnection)
+        except BaseException:
+            # The pool drops a connection whose setup failed, or was
+            # cancelled when the pool closed, without closing it.
+            await aconnection.close()
+            raise
 
     def _setup(self, aconnection):
         connection = BridgedConnection(aconnection)
@@ -380,13 +466,36 @@ class NativePool:
         else:
             await asyncio.shield(opening)
         while True:
-            aconnection = await self.pool.getconn()
+            try:
+                aconnection = await self.pool.getconn()
+            except psycopg_pool.PoolTimeout:
+                raise self._timeout_error() from self.pool.connect_error
             if not _cut_off(aconnection):
                 return aconnection
             # Its server went away (a restart, pg_terminate_backend(), an
             # idle timeout): the pool replaces it.
             await aconnection.close()
             await self.pool.putconn(aconnection)
+
+    def _timeout_error(self):
+        """What a call that waited for the pool's whole timeout raises."""
+        pool = self.pool
+        message = (
+            "couldn't get a connection after %.2f sec from the async pool of "
+            "database '%s'" % (pool.timeout, self.alias)
+        )
+        if pool.in_use >= pool.max_size:
+            message += ": all of its connections are in use (max_size=%d)." % (
+                pool.max_size
+            )
+        elif pool.connect_error is not None:
+            message += ", which can't open one: %s" % pool.connect_error
+        else:
+            message += (
+                ", which has %d of its connections in use (max_size=%d) and "
+                "didn't open another in time." % (pool.in_use, pool.max_size)
+            )
+        return psycopg_pool.PoolTimeout(message)
 
     async def putconn(self, aconnection):
         await self.pool.putconn(aconnection)
