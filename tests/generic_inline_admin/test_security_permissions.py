@@ -102,34 +102,32 @@ class GenericInlinePermissionTests(TestCase):
         self.media.refresh_from_db()
         self.assertEqual(self.media.url, "http://example.com/podcast.mp3")
 
+    def bound_formset(self, new_url):
+        """
+        Return the inline's formset for the test user, bound to data that
+        keeps the existing media and adds one at new_url.
+        """
+        request = RequestFactory().post(self.change_url)
+        request.user = User.objects.get(pk=self.user.pk)
+        FormSet = MediaInline(Episode, admin_site).get_formset(request, self.episode)
+        return FormSet(
+            self.post_data(self.media.url, new_url),
+            instance=self.episode,
+            prefix=PREFIX,
+        )
+
     def test_formset_refuses_new_object_without_add_permission(self):
         # The formset itself, used outside the change view, saves no new
         # object for a user without the add permission.
         self.grant_media("view", "change")
-        request = RequestFactory().post(self.change_url)
-        request.user = User.objects.get(pk=self.user.pk)
-        inline = MediaInline(Episode, admin_site)
-        FormSet = inline.get_formset(request, self.episode)
-        formset = FormSet(
-            self.post_data(self.media.url, "http://example.com/forged.mp3"),
-            instance=self.episode,
-            prefix=PREFIX,
-        )
+        formset = self.bound_formset("http://example.com/forged.mp3")
         self.assertIs(formset.is_valid(), True)
         self.assertEqual(formset.save(), [])
         self.assertEqual(Media.objects.count(), 1)
 
     def test_formset_saves_new_object_with_add_permission(self):
         self.grant_media("view", "add")
-        request = RequestFactory().post(self.change_url)
-        request.user = User.objects.get(pk=self.user.pk)
-        inline = MediaInline(Episode, admin_site)
-        FormSet = inline.get_formset(request, self.episode)
-        formset = FormSet(
-            self.post_data(self.media.url, "http://example.com/new.mp3"),
-            instance=self.episode,
-            prefix=PREFIX,
-        )
+        formset = self.bound_formset("http://example.com/new.mp3")
         self.assertIs(formset.is_valid(), True)
         self.assertEqual(
             [media.url for media in formset.save()], ["http://example.com/new.mp3"]
