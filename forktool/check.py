@@ -199,8 +199,12 @@ def run_checks(repo: Repo) -> list[str]:
     problems = check_series(repo)
     if problems:
         return problems
-    for name in patching.read_series(repo.series_file):
-        problems += check_headers(patching.load(repo.patches_dir, name))
+    patches = [
+        patching.load(repo.patches_dir, name)
+        for name in patching.read_series(repo.series_file)
+    ]
+    for patch in patches:
+        problems += check_headers(patch)
     with tempfile.TemporaryDirectory(prefix="forktool-check-") as tmp:
         try:
             created = populate(repo, Path(tmp), quiet=True)
@@ -208,10 +212,7 @@ def run_checks(repo: Repo) -> list[str]:
             return problems + [str(exc)]
         problems += security.check_security_table(
             _read_optional(Path(tmp) / "docs" / "releases" / "security.txt"),
-            {
-                name: patching.load(repo.patches_dir, name).header
-                for name in patching.read_series(repo.series_file)
-            },
+            {patch.name: patch.header for patch in patches},
         )
     for name, paths in created.items():
         for path in paths:

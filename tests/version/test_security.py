@@ -27,9 +27,7 @@ ROW = re.compile(
     r"     - (?P<status>.+)$",
     re.MULTILINE,
 )
-OWN_ROW = re.compile(
-    r"^   \* - (?!:cve:|Issue$)(?P<issue>.+)\n     - (?P<status>.+)$", re.M
-)
+OWN_ROW = re.compile(r"^   \* - (?!Issue$)(?P<issue>.+)\n     - (?P<status>.+)$", re.M)
 # The second table, of the fork's own flaws, follows this sentence.
 OWN_TABLE_INTRO = "Flaws found in the fork's own code"
 FIXED = re.compile(

@@ -22,7 +22,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.signals import connection_created
-from django.db.native import OPTION, after_block, check_sizes
+from django.db.native import OPTION, after_block
 from django.utils.greenlet_bridge import await_only, spawn
 
 from .psycopg_any import is_psycopg3
@@ -392,7 +392,7 @@ class NativePool:
                 % (OPTION, alias)
             )
         pool_kwargs.setdefault("name", "django-%s" % alias)
-        check_sizes(pool_kwargs, alias)
+        # check_option() has refused impossible sizes already.
         if "max_size" in pool_kwargs and "min_size" not in pool_kwargs:
             # psycopg_pool's default min_size, or less if max_size is smaller.
             pool_kwargs["min_size"] = min(DEFAULT_MIN_SIZE, pool_kwargs["max_size"])
