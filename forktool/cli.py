@@ -32,7 +32,10 @@ def _check(args: argparse.Namespace) -> int:
         print(f"check: {len(problems)} problem(s) found")
         return 1
     count = len(read_series(repo.series_file))
-    print(f"check: ok ({count} patches apply cleanly, no collisions, nothing vendored)")
+    print(
+        f"check: ok ({count} patches apply cleanly, headers and formatting in "
+        "order, no collisions, nothing vendored)"
+    )
     return 0
 
 
@@ -86,7 +89,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_tree)
 
     s = sub.add_parser(
-        "check", help="series, clean application, collisions and vendoring"
+        "check",
+        help="series, DEP-3 headers, clean application, formatting-only "
+        "changes, collisions and vendoring",
     )
     s.set_defaults(func=_check)
 

@@ -67,6 +67,8 @@ def repo(tmp_path, cache) -> Repo:
         "Description: Say more than ready\n"
         " Because a test needs a patch.\n"
         "Author: test\n"
+        "Forwarded: not-needed\n"
+        "Last-Update: 2026-12-05\n"
         "\n"
         "diff --git a/django/__init__.py b/django/__init__.py\n"
         "--- a/django/__init__.py\n"
