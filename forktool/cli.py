@@ -1,4 +1,4 @@
-"""Command line: python -m forktool {tree,check,edit,export,test,docs}."""
+"""Command line: python -m forktool {tree,check,edit,export,renumber,test,docs}."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from forktool.config import find_repo
 from forktool.databases import DATABASES
 from forktool.docs import DEFAULT_BUILDER
 from forktool.errors import ForkError
+from forktool.renumber import SECTIONS
 
 
 def _tree(args: argparse.Namespace) -> int:
@@ -51,6 +52,61 @@ def _export(args: argparse.Namespace) -> int:
 
     export(find_repo(), Path(args.dir))
     return 0
+
+
+def _renumber(args: argparse.Namespace) -> int:
+    from forktool import renumber
+    from forktool.patching import read_layout, read_series
+
+    repo = find_repo()
+    sections = tuple(s for s in args.sections.split(",") if s)
+    work = Path(args.dir) if args.dir else None
+    if args.finish:
+        plan = renumber.finish(repo, work, sections)
+        print(f"renumber: exported; patches/series is grouped by section "
+              f"({len(plan.renames)} patches renamed)")  # fmt: skip
+        _print_references(renumber.references(repo, plan))
+        return 0
+    plan = renumber.make_plan(read_series(repo.series_file), sections)
+    if args.show_series:
+        layout = read_layout(repo.series_file)
+        print(renumber.render_series(layout, plan, sections), end="")
+        return 0
+    for line in renumber.describe(plan):
+        print(f"renumber: {line}")
+    if work is None:
+        _print_references(renumber.references(repo, plan))
+        return 0
+    if args.apply:
+        if renumber.apply(repo, work, plan):
+            plan = renumber.finish(repo, work, sections)
+            print("renumber: rebased, exported; patches/series is grouped by section")
+            _print_references(renumber.references(repo, plan))
+            return 0
+        print(
+            f"renumber: git stopped at a conflict in {work}: resolve it, "
+            f"`git -C {work} add ...`, `git -C {work} rebase --continue` (repeat), "
+            f"then `python -m forktool renumber --finish {work}`"
+        )
+        return 1
+    conflicts = renumber.trial(work, plan)
+    for conflict in conflicts:
+        print(f"renumber: conflict: {conflict}")
+    print(
+        f"renumber: trial in a scratch worktree of {work}: "
+        + (
+            f"{len(conflicts)} patch(es) do not apply"
+            if conflicts
+            else "applies cleanly"
+        )
+    )
+    _print_references(renumber.references(repo, plan))
+    return 1 if conflicts else 0
+
+
+def _print_references(found: list[str]) -> None:
+    for line in found:
+        print(f"renumber: names a renamed patch: {line}")
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -102,6 +158,37 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="rewrite patches/ and the overlay from DIR")
     s.add_argument("dir", metavar="DIR")
     s.set_defaults(func=_export)
+
+    s = sub.add_parser(
+        "renumber",
+        help="group the series by section and number it in applied order",
+        description="Without DIR: print the plan (renames, moves, references "
+        "to renamed patches). With DIR, a fresh edit tree of the series "
+        "(`forktool edit DIR`): also re-apply the patches in the new order in a "
+        "scratch worktree and report those that conflict. --apply rebases DIR "
+        "into the new order, then exports it and writes the sectioned series; "
+        "if git stops at a conflict, resolve it, `git rebase --continue`, then "
+        "run --finish.",
+    )
+    s.add_argument("dir", metavar="DIR", nargs="?")
+    s.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"the section order (default: {','.join(SECTIONS)})",
+    )
+    action = s.add_mutually_exclusive_group()
+    action.add_argument(
+        "--show-series",
+        action="store_true",
+        help="print patches/series as the plan would write it, and stop",
+    )
+    action.add_argument(
+        "--apply", action="store_true", help="rebase DIR and export it for real"
+    )
+    action.add_argument(
+        "--finish", action="store_true", help="export DIR after a resolved --apply"
+    )
+    s.set_defaults(func=_renumber)
 
     s = sub.add_parser(
         "test",

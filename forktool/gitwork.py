@@ -191,21 +191,35 @@ def export(repo: Repo, work: Path) -> list[str]:
 def write_series(repo: Repo, names: list[str]) -> None:
     """Rewrite patches/series unless it already lists ``names`` in that order.
 
-    The leading comment block is kept; a changed list is written one per line.
+    Comments are kept (see patching.SeriesLayout): the opening block stays at
+    the top, and the comments above a name stay above it wherever the name
+    goes; those above a name that is gone move to the next name that is
+    still there. New names are listed without comments.
     """
     if patching.read_series(repo.series_file) == names and repo.series_file.exists():
         return
-    lead = []
-    if repo.series_file.exists():
-        for line in repo.series_file.read_text(encoding="utf-8").splitlines():
-            if line.startswith("#") or not line.strip():
-                lead.append(line)
-            else:
-                break
-    repo.series_file.parent.mkdir(parents=True, exist_ok=True)
-    repo.series_file.write_text(
-        "".join(f"{x}\n" for x in lead + names), encoding="utf-8"
+    old = patching.read_layout(repo.series_file)
+    wanted = set(names)
+    above: dict[str, list[str]] = {}
+    lines: dict[str, str] = {}
+    carried: list[str] = []
+    for entry in old.entries:
+        if entry.name in wanted:
+            above[entry.name] = carried + entry.above
+            lines[entry.name] = entry.line
+            carried = []
+        else:
+            carried += entry.above
+    new = patching.SeriesLayout(
+        preamble=old.preamble,
+        entries=[
+            patching.SeriesEntry(name, lines.get(name, name), above.get(name, []))
+            for name in names
+        ],
+        trailer=carried + old.trailer,
     )
+    repo.series_file.parent.mkdir(parents=True, exist_ok=True)
+    repo.series_file.write_text(new.render(), encoding="utf-8")
 
 
 def _prune_empty_dirs(top: Path) -> None:

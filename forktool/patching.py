@@ -224,6 +224,61 @@ def read_series(series_file: Path) -> list[str]:
     return names
 
 
+@dataclass
+class SeriesEntry:
+    name: str
+    line: str  # as written, a trailing "# comment" included
+    above: list[str] = field(default_factory=list)  # comments and blanks
+
+
+@dataclass
+class SeriesLayout:
+    """patches/series with its comments: what ``export`` keeps.
+
+    The preamble is the comment block that opens the file, up to its last
+    blank line; every other comment or blank line belongs to the patch name
+    below it (a section comment such as ``# web`` heads its first patch), and
+    what follows the last name is the trailer.
+    """
+
+    preamble: list[str] = field(default_factory=list)
+    entries: list[SeriesEntry] = field(default_factory=list)
+    trailer: list[str] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.entries]
+
+    def render(self) -> str:
+        lines = list(self.preamble)
+        for entry in self.entries:
+            lines += entry.above + [entry.line]
+        lines += self.trailer
+        return "".join(f"{line}\n" for line in lines)
+
+
+def read_layout(series_file: Path) -> SeriesLayout:
+    layout = SeriesLayout()
+    if not series_file.is_file():
+        return layout
+    pending: list[str] = []
+    for raw in series_file.read_text(encoding="utf-8").splitlines():
+        name = raw.split("#", 1)[0].strip()
+        if not name:
+            pending.append(raw)
+            continue
+        if not layout.entries:
+            blanks = [i for i, line in enumerate(pending) if not line.strip()]
+            cut = blanks[-1] + 1 if blanks else len(pending)
+            layout.preamble, pending = pending[:cut], pending[cut:]
+        layout.entries.append(SeriesEntry(name, raw, pending))
+        pending = []
+    if layout.entries:
+        layout.trailer = pending
+    else:
+        layout.preamble = pending
+    return layout
+
+
 def load(patches_dir: Path, name: str) -> Patch:
     path = patches_dir / name
     try:
