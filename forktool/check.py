@@ -1,4 +1,9 @@
-"""The fork's contract, checked: a clean series, no collisions, nothing vendored."""
+"""The fork's contract, checked: a clean series, no collisions, nothing vendored.
+
+Also that every patch opens with a DEP-3 header in the fork's grammar
+(forktool.dep3) and changes no upstream line only to reformat it
+(forktool.formatting).
+"""
 
 from __future__ import annotations
 
