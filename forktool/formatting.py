@@ -14,9 +14,11 @@ a hunk) must not merely restyle what was there. Such a run is
   name, a value, a string's text (docstrings included), a comment or the
   nesting of a statement changes the tree or the comments, so it never counts;
 - in any other text file, the removed and added lines hold the same
-  whitespace-separated words in the same order: only spacing, indentation
-  or line wrapping differ. Runs of blank lines alone are left out there: in
-  reStructuredText a blank line can end a paragraph or a block.
+  whitespace-separated words in the same order, and their lines start at
+  the same indentations: only spacing inside lines, trailing whitespace or
+  line wrapping differ. Indentation and blank lines are structure in
+  reStructuredText (a block's extent, a paragraph's end), so a run that
+  changes them is never judged formatting there.
 
 Files that Python cannot parse (before or after the run) are judged as text
 only when they are not Python; an unparsable Python file is never flagged.
@@ -70,6 +72,10 @@ def runs(hunk: Hunk) -> list[Run]:
 
 def _words(lines: list[str]) -> list[str]:
     return " ".join(lines).split()
+
+
+def _indents(lines: list[str]) -> set[str]:
+    return {line[: len(line) - len(line.lstrip())] for line in lines if line.strip()}
 
 
 def _py_key(lines: list[str]) -> str:
@@ -145,7 +151,9 @@ def formatting_only(path: str, old: str | None, fp: FilePatch) -> list[Run]:
                     run
                 ):
                     found.append(run)
-            elif _words(run.removed) == _words(run.added):
+            elif _words(run.removed) == _words(run.added) and _indents(
+                run.removed
+            ) == _indents(run.added):
                 found.append(run)
     return found
 

@@ -140,6 +140,14 @@ def test_changed_words_and_blank_lines_in_text_are_not_flagged():
     # A blank line splits a paragraph in two in reST.
     hunk = "@@ -1,2 +1,3 @@\n First words of a\n+\n paragraph that goes on.\n"
     assert flagged("docs/a.txt", TEXT, hunk) == []
+    # Indenting a paragraph moves it into the block above it.
+    hunk = "@@ -4,1 +4,1 @@\n-Another one.\n+    Another one.\n"
+    assert flagged("docs/a.txt", TEXT, hunk) == []
+
+
+def test_trailing_whitespace_and_spacing_in_text_are_flagged():
+    hunk = "@@ -4,1 +4,1 @@\n-Another one.\n+Another  one.   \n"
+    assert len(flagged("docs/a.txt", TEXT, hunk)) == 1
 
 
 def test_runs_split_a_hunk_between_context_lines():
