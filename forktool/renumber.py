@@ -237,7 +237,11 @@ class Conflict:
     def __str__(self) -> str:
         text = f"{self.name} does not apply in the new order ({', '.join(self.files)})"
         if self.crossed:
-            text += "; it moved across " + ", ".join(self.crossed)
+            crossed = ", ".join(self.crossed)
+            text += (
+                f"; it moved across {crossed} (left out here, so those applied; "
+                "once it is resolved in a real rebase, they may conflict in turn)"
+            )
         if self.skipped:
             text += "; it may only follow from skipping " + ", ".join(self.skipped)
         return text
