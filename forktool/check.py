@@ -242,8 +242,13 @@ def _read_optional(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def run_checks(repo: Repo) -> list[str]:
-    """Return every problem found (an empty list means the fork is sound)."""
+def run_checks(repo: Repo, *, quiet: bool = True) -> list[str]:
+    """Return every problem found (an empty list means the fork is sound).
+
+    Unless ``quiet``, say on stderr what each step checks: the whole run
+    takes a minute or more on a busy machine.
+    """
+    say = (lambda message: None) if quiet else step
     problems = check_series(repo)
     if problems:
         return problems
@@ -251,13 +256,16 @@ def run_checks(repo: Repo) -> list[str]:
         patching.load(repo.patches_dir, name)
         for name in patching.read_series(repo.series_file)
     ]
+    say(f"Series and DEP-3 headers: {len(patches)} patches")
     for patch in patches:
         problems += check_headers(patch)
+    say("Applying the series to a fresh tree, then adding the overlay")
     with tempfile.TemporaryDirectory(prefix="forktool-check-") as tmp:
         try:
-            created = populate(repo, Path(tmp), quiet=True)
+            created = populate(repo, Path(tmp), quiet=quiet)
         except ForkError as exc:
             return problems + [str(exc)]
+        say("Checking the security table against the series' CVE fields")
         problems += security.check_security_table(
             _read_optional(Path(tmp) / "docs" / "releases" / "security.txt"),
             {patch.name: patch.header for patch in patches},
@@ -267,10 +275,15 @@ def run_checks(repo: Repo) -> list[str]:
             problems.append(
                 f"{name}: creates {path}; new files belong in the overlay folders"
             )
-    upstream = fetch.read_members(fetch.fetch(repo.upstream()))
+    sdist = fetch.fetch(repo.upstream())
+    upstream = fetch.read_members(sdist)
+    say("Looking for formatting-only changes in the patches")
     found, notes = check_formatting(upstream, patches, FORMATTING_PENDING)
     problems += found
     for note in notes:
         step(f"check: pending in FORMATTING_PENDING: {note}")
-    problems += check_vendoring(repo, UpstreamIndex(upstream))
+    say(f"Indexing the text of {sdist.name} for copied lines")
+    index = UpstreamIndex(upstream)
+    say("Comparing the repository's files with upstream's")
+    problems += check_vendoring(repo, index)
     return problems

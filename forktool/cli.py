@@ -26,7 +26,7 @@ def _check(args: argparse.Namespace) -> int:
     from forktool.patching import read_series
 
     repo = find_repo()
-    problems = run_checks(repo)
+    problems = run_checks(repo, quiet=False)
     for problem in problems:
         print(f"check: {problem}")
     if problems:

@@ -24,7 +24,7 @@ def git(root: Path, *args: str) -> None:
 
 
 def test_quick_start_venv_is_ignored_by_the_repository(repo):
-    # The README's Quick start makes .venv/ in the checkout.
+    # The README's Install section makes .venv/ in the checkout.
     shutil.copyfile(REAL_GITIGNORE, repo.root / ".gitignore")
     make_venv(repo.root, ".venv")
     assert run_checks(repo) == []
