@@ -144,13 +144,19 @@ class AsyncReceiverTests(SimpleTestCase):
         )
         self.assertTrue(all(record.exc_info for record in logs.records))
 
-    async def test_asend_robust_doesnt_catch_base_exceptions(self):
-        async def cancelled(sender, **kwargs):
-            raise asyncio.CancelledError
+    async def test_asend_robust_doesnt_catch_cancellation(self):
+        started = asyncio.Event()
 
-        self.connect(cancelled)
+        async def slow(sender, **kwargs):
+            started.set()
+            await asyncio.sleep(5)
+
+        self.connect(slow)
+        task = asyncio.create_task(self.signal.asend_robust(sender=Sender))
+        await started.wait()
+        task.cancel()
         with self.assertRaises(asyncio.CancelledError):
-            await self.signal.asend_robust(sender=Sender)
+            await task
 
     def test_send_calls_async_receivers_after_sync_ones(self):
         self.connect(async_receiver, sync_receiver)
