@@ -311,9 +311,12 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         f"{sizes['repeat']} samples (memory: {sizes['memory_repeat']}), taken "
         "in as many rounds in which the contenders alternate; "
         "the ratio in brackets is to the reference in the same run: the "
-        "contender's sync twin for per-call and memory figures, the raw "
-        "psycopg 3 pool at the same concurrency for the concurrency figures, "
-        "the thread path on psycopg 3 for the transaction figures.",
+        "contender's sync twin for per-call and memory figures (for "
+        "django-async-backend and SQLAlchemy, the fork's sync calls on "
+        "psycopg 3), the raw psycopg 3 pool at the same concurrency for the "
+        "concurrency figures, the thread path on psycopg 3 for the "
+        "transaction and whole-app figures. CPU figures are divided by the "
+        "reference's CPU figure.",
     ]
     measured = {key for results in data["results"].values() for key in results}
     if any(c.versus in measured and c.key in measured for c in chosen):
