@@ -568,5 +568,13 @@ def main(argv: list[str] | None = None) -> int:
     failed = [f"{d}: {k}" for d, keys in data["failures"].items() for k in keys]
     if failed:
         say(f"left out of the tables, failed: {'; '.join(failed)}")
-        return 1
-    return 0
+    wrong = [
+        problem
+        for results in data["results"].values()
+        for problem in report.app_problems(
+            {k: v["figures"] for k, v in results.items()}
+        )
+    ]
+    for problem in wrong:
+        say(f"FAILED: {problem}")
+    return 1 if failed or wrong else 0

@@ -208,6 +208,24 @@ def app_table(
     return headers, (rows if shown else [])
 
 
+def app_problems(results: DatabaseResults) -> list[str]:
+    """What the whole app got wrong, per contender and configuration: any
+    error or lost write fails the run, whatever its rates."""
+    problems = []
+    for key, figures in results.items():
+        cases = figures.get(APP, {})
+        for case in sorted(c for c in cases if c.startswith("errors ")):
+            where = case.split(" ", 1)[1]
+            errors = sum(cases[case])
+            lost = sum(cases.get(f"lost {where}", []))
+            if errors or lost:
+                problems.append(
+                    f"{key}, whole app {where}: {errors:,.0f} errors, "
+                    f"{lost:,.0f} lost writes"
+                )
+    return problems
+
+
 def concurrency_cases(levels: Sequence[int]) -> list[tuple[str, str]]:
     return [(str(level), f"{level} in flight") for level in levels]
 

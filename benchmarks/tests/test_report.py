@@ -250,3 +250,24 @@ def test_app_table_rates_with_ratios_and_totals_of_errors():
 def test_app_table_is_empty_when_no_contender_served_the_site():
     chosen = [REGISTRY["fork-sync"]]
     assert report.app_table({}, chosen, "postgresql", [("plain", 1)]) == ([""], [])
+
+
+def test_any_error_or_lost_write_of_the_whole_app_is_a_problem():
+    results = {
+        "fork-async-psycopg": {
+            "app": {"errors plain/1": [0, 0], "lost plain/1": [0, 0]}
+        },
+        "fork-native": {
+            "app": {
+                "errors plain/1": [0, 0],
+                "lost plain/1": [0, 3],
+                "errors sessions/2": [2, 0],
+                "lost sessions/2": [0, 0],
+            }
+        },
+        "fork-sync": {"percall": {"get": [1.0]}},
+    }
+    assert report.app_problems(results) == [
+        "fork-native, whole app plain/1: 0 errors, 3 lost writes",
+        "fork-native, whole app sessions/2: 2 errors, 0 lost writes",
+    ]
