@@ -6,7 +6,7 @@ import argparse
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from benchmarks.contenders import DATABASES, REGISTRY
+from benchmarks.contenders import APP_CONFIGS, DATABASES, REGISTRY
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ class Sizes:
     app_clients: int  # concurrent HTTP connections of the whole-app scenario
     app_seconds: float  # length of each measured phase (reads, then writes)
     app_warmup: float  # seconds of unmeasured reads after the server starts
-    app_repeat: int  # read and write phases per server
+    app_repeat: int  # rounds of the whole app: a read and a write phase each
+    # The whole app's (profile, uvicorn workers) configurations.
+    app_configs: tuple[tuple[str, int], ...]
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -38,15 +40,16 @@ FULL = Sizes(
     loops=5,
     table_rows=1000,
     queries=200,
-    levels=(1, 10, 50),
+    levels=(1, 10, 20, 50),  # the targets of issue 24 name 10, 20 and 50
     delay=0.002,
     transactions=200,
     memory_rows=100_000,
     memory_repeat=3,
     app_clients=50,
-    app_seconds=5.0,
+    app_seconds=4.0,
     app_warmup=1.0,
     app_repeat=3,
+    app_configs=APP_CONFIGS,
 )
 # Every scenario once, at sizes that only check that it still runs.
 QUICK = replace(
@@ -62,6 +65,8 @@ QUICK = replace(
     app_seconds=1.0,
     app_warmup=0.3,
     app_repeat=1,
+    # Both profiles and both worker counts, in two servers instead of four.
+    app_configs=(("plain", 1), ("sessions", 2)),
 )
 
 
@@ -69,16 +74,18 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python3 -m benchmarks",
         description="What the async ORM interface costs, and how it scales "
-        "with concurrency, against sync calls, upstream Django and a raw "
-        "psycopg 3 pool, with the fork on psycopg2 and on psycopg 3, through "
-        "threads and natively; and a whole ASGI site under uvicorn.",
+        "with concurrency, against sync calls, upstream Django, a raw "
+        "psycopg 3 pool, django-async-backend and SQLAlchemy's asyncio ORM, "
+        "with the fork on psycopg2 and on psycopg 3, through threads and "
+        "natively; and a whole ASGI site under uvicorn. Contenders are "
+        "measured in alternating rounds; see benchmarks/README.md.",
     )
     p.add_argument(
         "--quick",
         action="store_true",
         help="every scenario once, at small sizes (a smoke test, for CI); "
-        "skips the upstream contenders unless their venv is built or they "
-        "are named with --contender",
+        "skips the contenders on Python 3.12+ (upstream, django-async-backend) "
+        "unless their venv is built or they are named with --contender",
     )
     p.add_argument(
         "--database",
@@ -93,7 +100,10 @@ def parser() -> argparse.ArgumentParser:
         help="run this contender only (repeatable; default: all)",
     )
     p.add_argument(
-        "--repeat", type=int, help="samples per figure (default: 5, --quick: 1)"
+        "--repeat",
+        type=int,
+        help="samples per figure, taken in as many alternating rounds "
+        "(default: 5, --quick: 1)",
     )
     p.add_argument(
         "--output",
@@ -109,8 +119,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--upstream-python",
-        help="the interpreter for upstream Django's venv (default: the oldest "
-        "Python 3.12+ found on PATH or in pyenv)",
+        help="the interpreter for the venvs that need Python 3.12+ (upstream "
+        "Django's, django-async-backend's; default: the oldest Python 3.12+ "
+        "found on PATH or in pyenv)",
     )
     return p
 

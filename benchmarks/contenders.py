@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # How the tables name a PostgreSQL driver module.
-DRIVER_NAMES = {"psycopg2": "psycopg2", "psycopg": "psycopg 3"}
+DRIVER_NAMES = {"psycopg2": "psycopg2", "psycopg": "psycopg 3", "asyncpg": "asyncpg"}
 
 # Scenarios, in the order the driver runs them.
 PERCALL = "percall"
@@ -40,7 +40,7 @@ SCENARIO_DATABASES = {
 class Contender:
     key: str  # the --contender value and the key in results.json
     label: str  # the column header and the chart's legend
-    environment: str  # "fork", "fork-psycopg" or "upstream": the venv it runs in
+    environment: str  # a key of envs.environments(): the venv it runs in
     runner: str  # the runner class's name in runners.py
     scenarios: tuple[str, ...]
     databases: tuple[str, ...] = DATABASES
@@ -66,6 +66,9 @@ class Contender:
     # native scope, and a run refuses a result that says otherwise (or, for
     # a contender that is not native, one that says it was).
     native: bool = False
+    # Apps put before the benchmark's own in INSTALLED_APPS (a third-party
+    # backend's app, say); the worker configures Django with them.
+    apps: tuple[str, ...] = ()
 
     def runs(self, scenario: str, database: str) -> bool:
         allowed = SCENARIO_DATABASES.get(scenario, DATABASES)
@@ -105,6 +108,28 @@ def select(keys: list[str] | None = None) -> list[Contender]:
         choices = ", ".join(REGISTRY)
         raise ValueError(f"unknown contender {unknown[0]!r} (choose from {choices})")
     return [c for c in REGISTRY.values() if c.key in keys]
+
+
+# The per-call and concurrency figures come with the CPU time the contender's
+# process spent on them (every thread's), under the scenario's name plus this
+# suffix: a contender that waits less but burns more shows it here.
+CPU_SUFFIX = "-cpu"
+# The scenarios whose samples are timings, which the driver takes in
+# alternating rounds (see driver.py); memory is measured once, the whole app
+# in rounds of its own.
+TIMED = (PERCALL, CONCURRENCY, TRANSACTION)
+
+# The whole-app scenario's configurations: (profile, uvicorn workers).
+# "plain" is the site with no middleware; "sessions" adds SessionMiddleware
+# and AuthenticationMiddleware, every client logged in with a session of its
+# own in the database, and the views read request.user.
+APP_PROFILES = ("plain", "sessions")
+APP_CONFIGS = tuple((p, w) for p in APP_PROFILES for w in (1, 2))
+
+
+def app_case(metric: str, profile: str, workers: int) -> str:
+    """The whole-app figure's case name in results.json: "reads plain/1"."""
+    return f"{metric} {profile}/{workers}"
 
 
 # The reference for the concurrency scenario: what the driver itself reaches.
@@ -234,3 +259,43 @@ register(
         driver="psycopg",
     )
 )
+
+# The peers: other ways of running Django-style ORM queries on asyncio, each in
+# a venv of its own and through its documented API, on PostgreSQL. Their
+# per-call ratios are to the fork's sync calls on psycopg 3 (the figure the
+# native target is set against); at the concurrency levels, to the raw pool.
+# Each peer's pool is as wide as the native contender's.
+PEER_BASELINE = "fork-sync-psycopg"
+DAB_VERSION = "6.1.5"
+register(
+    Contender(
+        "dab",
+        f"django-async-backend {DAB_VERSION} (Django {UPSTREAM_VERSION}), psycopg 3",
+        "dab",
+        "DabAsync",
+        (PERCALL, CONCURRENCY),
+        databases=("postgresql",),
+        baseline=PEER_BASELINE,
+        database={
+            "ENGINE": "django_async_backend.db.backends.postgresql",
+            "OPTIONS": {"pool": NATIVE_POOL},
+        },
+        driver="psycopg",
+        apps=("django_async_backend",),
+    )
+)
+SQLALCHEMY_VERSION = "2.1.9"
+for _driver, _name in (("psycopg", "psycopg 3"), ("asyncpg", "asyncpg")):
+    register(
+        Contender(
+            f"sqlalchemy-{_driver}",
+            f"SQLAlchemy {SQLALCHEMY_VERSION} asyncio ORM, {_name}",
+            "sqlalchemy",
+            "SQLAlchemyAsync",
+            (PERCALL, CONCURRENCY),
+            databases=("postgresql",),
+            baseline=PEER_BASELINE,
+            database={"DRIVER": _driver, "POOL": NATIVE_POOL},
+            driver=_driver,
+        )
+    )

@@ -17,6 +17,7 @@ from typing import Any
 from benchmarks import contenders as registry
 from benchmarks import envs, report
 from benchmarks.cli import Options, parse
+from forktool.errors import ForkError
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -48,6 +49,11 @@ def postgresql_answers() -> str | None:
         return f"PostgreSQL at {host}:{port} does not answer ({exc.strerror or exc})"
 
 
+# Environments --quick leaves out unless their venv is built or one of their
+# contenders is named: they need a Python 3.12+ and take a while to build.
+QUICK_SKIPS = ("upstream", "dab")
+
+
 def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
     """The python of each environment that is ready, building what is missing."""
     ready = {}
@@ -57,13 +63,17 @@ def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
         if envs.is_built(env, ROOT):
             ready[name] = env.python
             continue
-        if opts.quick and name == "upstream" and opts.contenders is None:
-            # Building it takes minutes on a fresh machine; name an upstream
-            # contender with --contender to have --quick build it.
-            say("skipping the upstream contenders: --quick does not build their venv")
+        if opts.quick and name in QUICK_SKIPS and opts.contenders is None:
+            # Name one of its contenders with --contender to have --quick
+            # build it.
+            say(f"skipping the {name} contenders: --quick does not build their venv")
             continue
-        # The fork's venvs run on this interpreter; upstream on one it supports.
-        given = sys.executable if env.install_repo else opts.upstream_python
+        # This interpreter where the environment can run on it, else the one
+        # given for the newer Pythons, or one found.
+        if sys.version_info[:2] >= env.minimum_python:
+            given: str | None = sys.executable
+        else:
+            given = opts.upstream_python
         python = envs.find_python(env, given)
         if python is None:
             minimum = ".".join(map(str, env.minimum_python))
@@ -71,7 +81,11 @@ def prepare(opts: Options, wanted: list[str]) -> dict[str, Path]:
             continue
         say(f"building {env.venv.relative_to(ROOT)} with {python} (once)")
         started = time.monotonic()
-        envs.build(env, ROOT, python)
+        try:
+            envs.build(env, ROOT, python)
+        except ForkError as exc:
+            say(f"skipping the {name} contenders: building their venv failed: {exc}")
+            continue
         ready[name] = env.python
         say(f"built in {time.monotonic() - started:.0f} s")
     return ready
@@ -178,7 +192,8 @@ def measure(
         "action": "run",
         "contender": contender.key,
         "runner": contender.runner,
-        "database_settings": contender.database,
+        "database_settings": app_settings(contender.database, job.get("app")),
+        "apps": list(contender.apps),
     }
     result = run_worker(env.python, job, work)
     why = driver_mismatch(contender, job["database"], result)
@@ -189,6 +204,58 @@ def measure(
             f"refused: {why}; check what {venv} holds (deleting it has it rebuilt)"
         )
     return result
+
+
+def app_settings(
+    database: dict[str, Any], app: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The contender's database settings for a job; for a whole-app server
+    with several uvicorn workers, each worker's native pool gets its share of
+    the pool's width, so that together they stay within what one process
+    would open (PostgreSQL allows 100 connections by default)."""
+    workers = int((app or {}).get("workers", 1))
+    pool = database.get("OPTIONS", {}).get("async_pool")
+    if workers <= 1 or not isinstance(pool, dict) or "max_size" not in pool:
+        return database
+    max_size = max(1, -(-pool["max_size"] // workers))
+    share = {**pool, "max_size": max_size}
+    share["min_size"] = min(share.get("min_size", 1), max_size)
+    options = {**database["OPTIONS"], "async_pool": share}
+    return {**database, "OPTIONS": options}
+
+
+def alternate(items: list[Any], round_: int) -> list[Any]:
+    """The order of a round: as given in even rounds, reversed in odd ones,
+    so that no contender always runs first (or right after the same one)."""
+    return list(items) if round_ % 2 == 0 else list(reversed(items))
+
+
+def merge(
+    into: dict[str, Any],
+    result: dict[str, Any],
+    round_: int,
+    rename: Any = None,
+) -> None:
+    """Add one round's result to a contender's: samples appended to the
+    earlier rounds', probes kept apart by round (every one must pass),
+    and what the first round said about the contender kept.
+
+    rename maps a whole-app figure's name to its case in the tables.
+    """
+    into.setdefault("about", result.get("about", {}))
+    into.setdefault("driver", result.get("driver"))
+    figures = into.setdefault("figures", {})
+    for scenario, cases in result.get("figures", {}).items():
+        target = figures.setdefault(scenario, {})
+        for case, samples in cases.items():
+            name = rename(case) if rename else case
+            target.setdefault(name, []).extend(samples)
+    for where, probe in (result.get("native") or {}).items():
+        into.setdefault("native", {})[f"{where}, round {round_ + 1}"] = probe
+    for scenario, why in result.get("skipped", {}).items():
+        into.setdefault("skipped", {})[scenario] = why
+    if result.get("app"):
+        into.setdefault("app", []).append(result["app"])
 
 
 def machine() -> dict[str, Any]:
@@ -241,11 +308,15 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
         f"{about['load_after']} after; {about['seconds']:.0f} s in all.",
         "",
         "Each figure is the median of "
-        f"{sizes['repeat']} samples (memory: {sizes['memory_repeat']}); "
+        f"{sizes['repeat']} samples (memory: {sizes['memory_repeat']}), taken "
+        "in as many rounds in which the contenders alternate; "
         "the ratio in brackets is to the reference in the same run: the "
-        "contender's sync twin for per-call and memory figures, the raw "
-        "psycopg 3 pool at the same concurrency for the concurrency figures, "
-        "the thread path on psycopg 3 for the transaction figures.",
+        "contender's sync twin for per-call and memory figures (for "
+        "django-async-backend and SQLAlchemy, the fork's sync calls on "
+        "psycopg 3), the raw psycopg 3 pool at the same concurrency for the "
+        "concurrency figures, the thread path on psycopg 3 for the "
+        "transaction and whole-app figures. CPU figures are divided by the "
+        "reference's CPU figure.",
     ]
     measured = {key for results in data["results"].values() for key in results}
     if any(c.versus in measured and c.key in measured for c in chosen):
@@ -299,14 +370,33 @@ def render(data: dict[str, Any], chosen: list[registry.Contender]) -> str:
             )
             if rows:
                 lines += ["", f"{title}:", "", report.markdown(headers, rows)]
+            if scenario in (registry.PERCALL, registry.CONCURRENCY):
+                # The same cells in CPU time of the contender's process.
+                headers, rows = report.table(
+                    figures,
+                    chosen,
+                    database,
+                    scenario + registry.CPU_SUFFIX,
+                    cases,
+                    report.format_seconds,
+                )
+                if rows:
+                    what = "call" if scenario == registry.PERCALL else "query"
+                    cpu_title = (
+                        f"{title.split(' (')[0]}, CPU time per {what} "
+                        "(the contender's process, every thread; ratios as above)"
+                    )
+                    lines += ["", f"{cpu_title}:", "", report.markdown(headers, rows)]
             if scenario == registry.CONCURRENCY:
                 lines += transaction_section(figures, chosen, database, sizes)
-        headers, rows = report.app_table(figures, chosen, database)
+        configs = sizes.get("app_configs", [["plain", 1]])
+        headers, rows = report.app_table(figures, chosen, database, configs)
         if rows:
             title = (
                 f"Whole app (uvicorn, {sizes['app_clients']} HTTP/1.1 keep-alive "
-                f"clients, {sizes['app_repeat']} read and write phases of "
-                f"{sizes['app_seconds']:g} s; ratios to the thread path)"
+                f"clients, {sizes['app_repeat']} rounds of a read and a write "
+                f"phase of {sizes['app_seconds']:g} s for each configuration, "
+                "contenders alternating; ratios to the thread path)"
             )
             lines += ["", f"{title}:", "", report.markdown(headers, rows)]
     return "\n".join(lines) + "\n"
@@ -331,6 +421,96 @@ def draw(python: Path, data: dict[str, Any], chosen, path: Path, work: Path) -> 
         [str(python), str(HERE / "chart.py"), str(spec), str(path)], check=True
     )
     say(f"chart written to {path}")
+
+
+def run_rounds(
+    database: str,
+    base: dict[str, Any],
+    chosen: list[registry.Contender],
+    ready: dict[str, Path],
+    work: Path,
+    sizes: dict[str, Any],
+    setup: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Every contender's results on one database, taken in rounds.
+
+    The machine's load drifts over a run, so the contenders that a ratio
+    compares are measured interleaved: each timed round runs every contender
+    once, one sample of each case (after an unmeasured one), in the order of
+    the registry in even rounds and reversed in odd ones; `repeat` rounds give
+    each figure its samples. Memory goes in the first round only. The whole
+    app runs in `app_repeat` rounds of its own, each round serving every
+    configuration with each contender in turn. A contender that fails in any
+    round is left out of the tables; the second dict says why.
+    """
+    environments = envs.environments(ROOT)
+    results: dict[str, dict[str, Any]] = {}
+    failures: dict[str, str] = {}
+    planned = []
+    for contender in chosen:
+        scenarios = [s for s in registry.SCENARIOS if contender.runs(s, database)]
+        if scenarios and contender.environment in ready:
+            planned.append((contender, scenarios))
+
+    def one(
+        contender: registry.Contender, job: dict[str, Any], round_: int, rename=None
+    ) -> None:
+        title = contender.title(database)
+        began = time.monotonic()
+        try:
+            result = measure(contender, job, environments[contender.environment], work)
+        except WorkerError as exc:
+            failures[contender.key] = str(exc)
+            results.pop(contender.key, None)
+            say(f"{database}: {title}: FAILED: {exc.line()}")
+            return
+        merge(results.setdefault(contender.key, {}), result, round_, rename)
+        took = time.monotonic() - began
+        what = ", ".join(job["scenarios"])
+        if job.get("app"):
+            workers = job["app"]["workers"]
+            plural = "s" if workers != 1 else ""
+            what += f" ({job['app']['profile']}, {workers} worker{plural})"
+        say(f"{database}: round {round_ + 1}: {title}: {what} ({took:.0f} s)")
+        for scenario, why in result.get("skipped", {}).items():
+            if round_ == 0:
+                say(f"{database}: {title}: {scenario} skipped: {why}")
+
+    for round_ in range(sizes["repeat"]):
+        for contender, scenarios in alternate(planned, round_):
+            if contender.key in failures:
+                continue
+            wanted = [s for s in scenarios if s in registry.TIMED]
+            if round_ == 0 and registry.MEMORY in scenarios:
+                wanted.append(registry.MEMORY)
+            if wanted:
+                job = {**base, "scenarios": wanted, "sizes": {**sizes, "repeat": 1}}
+                one(contender, job, round_)
+    serving = [c for c, scenarios in planned if registry.APP in scenarios]
+    for round_ in range(sizes["app_repeat"] if serving else 0):
+        for profile, workers in sizes["app_configs"]:
+            app = {
+                "profile": profile,
+                "workers": workers,
+                "sessions": setup.get("sessions", []),
+            }
+            for contender in alternate(serving, round_):
+                if contender.key in failures:
+                    continue
+                job = {
+                    **base,
+                    "scenarios": [registry.APP],
+                    "sizes": {**sizes, "app_repeat": 1},
+                    "app": app,
+                }
+
+                def rename(metric: str, p: str = profile, w: int = workers) -> str:
+                    return registry.app_case(metric, p, w)
+
+                one(contender, job, round_, rename)
+    # In the registry's order, as the tables show them.
+    ordered = {c.key: results[c.key] for c in chosen if c.key in results}
+    return ordered, failures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,7 +538,6 @@ def main(argv: list[str] | None = None) -> int:
         say("the fork's venv could not be built")
         return 2
     data["results"], data["servers"], data["failures"] = {}, {}, {}
-    environments = envs.environments(ROOT)
     for database in opts.databases:
         base = {"database": database, "sizes": data["sizes"]}
         base["sqlite_path"] = str(work / "asyncorm_bench.sqlite3")
@@ -370,26 +549,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if setup.get("server"):
             data["servers"][database] = setup["server"]
-        data["results"][database] = {}
-        for contender in chosen:
-            title = contender.title(database)
-            scenarios = [s for s in registry.SCENARIOS if contender.runs(s, database)]
-            if not scenarios or contender.environment not in ready:
-                continue
-            job = {**base, "scenarios": scenarios}
-            env = environments[contender.environment]
-            began = time.monotonic()
-            try:
-                result = measure(contender, job, env, work)
-            except WorkerError as exc:
-                data["failures"].setdefault(database, {})[contender.key] = str(exc)
-                say(f"{database}: {title}: FAILED: {exc.line()}")
-                continue
-            data["results"][database][contender.key] = result
-            took = time.monotonic() - began
-            say(f"{database}: {title}: {', '.join(scenarios)} ({took:.0f} s)")
-            for scenario, why in result.get("skipped", {}).items():
-                say(f"{database}: {title}: {scenario} skipped: {why}")
+        results, failures = run_rounds(
+            database, base, chosen, ready, work, data["sizes"], setup
+        )
+        data["results"][database] = results
+        if failures:
+            data["failures"][database] = failures
     data["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     data["machine"]["seconds"] = time.monotonic() - started
     (work / "results.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -403,5 +568,13 @@ def main(argv: list[str] | None = None) -> int:
     failed = [f"{d}: {k}" for d, keys in data["failures"].items() for k in keys]
     if failed:
         say(f"left out of the tables, failed: {'; '.join(failed)}")
-        return 1
-    return 0
+    wrong = [
+        problem
+        for results in data["results"].values()
+        for problem in report.app_problems(
+            {k: v["figures"] for k, v in results.items()}
+        )
+    ]
+    for problem in wrong:
+        say(f"FAILED: {problem}")
+    return 1 if failed or wrong else 0

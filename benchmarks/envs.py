@@ -10,16 +10,20 @@ uses (requirements/bench-pool.txt), what native execution needs
 (requirements/postgresql-native.txt: greenlet and the pool) and the whole-app
 scenario's server (requirements/bench-app.txt: uvicorn). ``upstream``:
 upstream Django's latest release from requirements/bench-upstream.txt, on a
-Python it supports.
-A marker in each venv records what was installed, so a changed patch, overlay
-or requirements file rebuilds it and nothing else does.
+Python it supports. ``dab``: django-async-backend on the Django release it is
+generated from (requirements/bench-dab.txt, Python 3.12+). ``sqlalchemy``:
+SQLAlchemy 2's asyncio ORM with psycopg 3 and asyncpg
+(requirements/bench-sqlalchemy.txt), no Django.
+
+forktool's venv builder (forktool/venvs.py) makes them: its marker records
+each requirements file's digest and, for the fork, the fingerprint of the
+patches and overlay, so a changed patch, overlay or requirements file
+installs what changed and nothing else does.
 """
 
 from __future__ import annotations
 
 import glob
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -27,9 +31,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
-MARKER = ".asyncorm-bench.json"
+from forktool.config import find_repo
+from forktool.testing import fingerprint
+from forktool.venvs import Venv
+
+# The marker key of the fork's installed tree (the patches' fingerprint).
+FORK_STAMP = "fork"
 
 
 @dataclass(frozen=True)
@@ -47,17 +56,18 @@ class Environment:
 
 def environments(root: Path) -> dict[str, Environment]:
     req = root / "requirements"
+    build = root / "build"
     return {
         "fork": Environment(
             "fork",
-            root / "build" / "bench-venv-fork",
+            build / "bench-venv-fork",
             (req / "bench.txt", req / "postgresql.txt"),
             (3, 8),
             install_repo=True,
         ),
         "fork-psycopg": Environment(
             "fork-psycopg",
-            root / "build" / "bench-venv-fork-psycopg",
+            build / "bench-venv-fork-psycopg",
             (
                 req / "bench.txt",
                 req / "postgresql-psycopg.txt",
@@ -70,9 +80,23 @@ def environments(root: Path) -> dict[str, Environment]:
         ),
         "upstream": Environment(
             "upstream",
-            root / "build" / "bench-venv-upstream",
+            build / "bench-venv-upstream",
             (req / "bench-upstream.txt",),
             (3, 12),
+            install_repo=False,
+        ),
+        "dab": Environment(
+            "dab",
+            build / "bench-venv-dab",
+            (req / "bench-dab.txt",),
+            (3, 12),
+            install_repo=False,
+        ),
+        "sqlalchemy": Environment(
+            "sqlalchemy",
+            build / "bench-venv-sqlalchemy",
+            (req / "bench-sqlalchemy.txt",),
+            (3, 11),
             install_repo=False,
         ),
     }
@@ -101,27 +125,15 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
-def digest(env: Environment, root: Path) -> str:
-    """What the venv must hold: its requirements and, for the fork, the tree."""
-    h = hashlib.sha256()
-    for path in env.requirements:
-        h.update(path.read_bytes())
-    if env.install_repo:
-        sys.path.insert(0, str(root))
-        try:
-            from forktool.config import find_repo
-            from forktool.testing import fingerprint
-        finally:
-            sys.path.remove(str(root))
-        h.update(fingerprint(find_repo(root)).encode())
-    return h.hexdigest()
+def stamps(env: Environment, root: Path) -> dict[str, str]:
+    """What the venv must hold besides its requirements: the fork's tree."""
+    if not env.install_repo:
+        return {}
+    return {FORK_STAMP: fingerprint(find_repo(root))}
 
 
 def is_built(env: Environment, root: Path) -> bool:
-    marker = env.venv / MARKER
-    if not (env.python.exists() and marker.exists()):
-        return False
-    return json.loads(marker.read_text()).get("digest") == digest(env, root)
+    return Venv(env.venv).current(env.requirements, stamps(env, root))
 
 
 def python_version(python: str) -> tuple[int, int] | None:
@@ -169,24 +181,24 @@ def find_python(env: Environment, given: str | None) -> str | None:
     return choose_python(found, env.minimum_python)
 
 
-def _run(cmd: Sequence[str], what: str) -> None:
-    proc = subprocess.run(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:])
-        raise RuntimeError(f"{what} failed (command: {' '.join(cmd)})")
-
-
 def build(env: Environment, root: Path, python: str) -> None:
-    """Make the venv from scratch and install what it must hold."""
-    if env.venv.exists():
-        shutil.rmtree(env.venv)
-    _run([python, "-m", "venv", str(env.venv)], f"creating {env.venv}")
-    pip = [str(env.python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    args = [a for req in env.requirements for a in ("-r", str(req))]
-    if env.install_repo:
-        args.append(str(root))
-    _run([*pip, *args], f"installing into {env.venv}")
-    marker = {"digest": digest(env, root), "python": python}
-    (env.venv / MARKER).write_text(json.dumps(marker, indent=1))
+    """Make the venv, or bring it up to date, with what it must hold.
+
+    A venv that its marker does not say was made with python (another
+    interpreter, or a build that failed before it said) is made again.
+    """
+    venv = Venv(env.venv, say=lambda message: print(f"bench: {message}", flush=True))
+    venv.create(python, fresh=venv.state().get("python") != python)
+    venv.record("python", None, python)
+    venv.install_requirements(env.requirements)
+    for key, stamp in stamps(env, root).items():
+        # The in-tree build backend writes the patched tree; --no-deps: the
+        # requirements files pinned Django's dependencies already.
+        venv.install_stamped(
+            key,
+            stamp,
+            "--no-deps",
+            "--force-reinstall",
+            str(root),
+            what="the patched Django",
+        )

@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -34,9 +34,15 @@ COUNTER_PK = 1
 PAGES = 40  # pages of 20 rows the list view is asked for, in turn
 
 
-def request(method: str, path: str) -> bytes:
+# The cookie that carries a client's session (Django's SESSION_COOKIE_NAME).
+SESSION_COOKIE = "sessionid"
+
+
+def request(method: str, path: str, session: str | None = None) -> bytes:
+    cookie = f"Cookie: {SESSION_COOKIE}={session}\r\n" if session else ""
     return (
-        f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n" "Content-Length: 0\r\n\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n{cookie}"
+        "Content-Length: 0\r\n\r\n"
     ).encode("ascii")
 
 
@@ -136,8 +142,10 @@ async def client(
     offset: int,
     deadline: float,
     tally: Tally,
+    session: str | None = None,
 ) -> None:
-    """One connection sending requests one after another until deadline."""
+    """One connection sending requests one after another until deadline,
+    with the session cookie if it has one."""
     reader = writer = None
     i = offset
     while time.monotonic() < deadline:
@@ -146,7 +154,7 @@ async def client(
         try:
             if writer is None:
                 reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(request(method, target))
+            writer.write(request(method, target, session))
             head = await reader.readuntil(b"\r\n\r\n")
             status, length, keep = parse_head(head)
             await read_body(reader, length)
@@ -163,20 +171,34 @@ async def client(
 
 
 async def phase(
-    port: int, paths: Sequence[tuple[str, str]], clients: int, seconds: float
+    port: int,
+    paths: Sequence[tuple[str, str]],
+    clients: int,
+    seconds: float,
+    sessions: Sequence[str] = (),
 ) -> tuple[float, Tally]:
-    """Requests answered 200 per second, and the tally, of one phase."""
+    """Requests answered 200 per second, and the tally, of one phase.
+
+    With sessions, client n sends the n-th (in turn when there are fewer).
+    """
     tallies = [Tally() for _ in range(clients)]
     start = time.monotonic()
     deadline = start + seconds
     await asyncio.gather(
-        *(client(port, paths, n * 7, deadline, tallies[n]) for n in range(clients))
+        *(
+            client(port, paths, n * 7, deadline, tallies[n], session_of(sessions, n))
+            for n in range(clients)
+        )
     )
     elapsed = time.monotonic() - start
     total = Tally()
     for t in tallies:
         total.merge(t)
     return total.ok / elapsed, total
+
+
+def session_of(sessions: Sequence[str], n: int) -> str | None:
+    return sessions[n % len(sessions)] if sessions else None
 
 
 def lost_writes(answered: int, before: int, after: int) -> int:
@@ -190,8 +212,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(databases: dict[str, Any], port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "BENCH_APP_SETTINGS": json.dumps({"DATABASES": databases})}
+def start_server(
+    databases: dict[str, Any],
+    port: int,
+    log: Path,
+    profile: str = "plain",
+    workers: int = 1,
+) -> subprocess.Popen:
+    settings = {"DATABASES": databases, "PROFILE": profile}
+    env = {**os.environ, "BENCH_APP_SETTINGS": json.dumps(settings)}
     cmd = [
         sys.executable,
         "-m",
@@ -210,6 +239,8 @@ def start_server(databases: dict[str, Any], port: int, log: Path) -> subprocess.
         "--lifespan",
         "off",
         "--no-access-log",
+        "--workers",
+        str(workers),
         "--log-level",
         "warning",
     ]
@@ -262,15 +293,19 @@ def run(
     databases: dict[str, Any],
     counter: Callable[[], int],
     log: Path,
+    app: Mapping[str, Any] = {},
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Serve the site, drive it, and return (figures, what the server said).
 
     figures: reads and writes (requests answered 200 a second), errors and
     lost writes, one sample per repeat. counter() reads the counter row from
-    the database, outside the server.
+    the database, outside the server. app: the site's "profile", its uvicorn
+    "workers", and the "sessions" (keys) the clients send, one each.
     """
     port = free_port()
-    server = start_server(databases, port, log)
+    profile, workers = app.get("profile", "plain"), int(app.get("workers", 1))
+    sessions = list(app.get("sessions", ())) if profile == "sessions" else []
+    server = start_server(databases, port, log, profile, workers)
     figures: dict[str, list[float]] = {
         "reads": [],
         "writes": [],
@@ -287,14 +322,16 @@ def run(
         if status != 200:
             raise RuntimeError(f"the server's probe answered {status}")
         about["probe"] = probe
-        await phase(port, reads, clients, sizes["app_warmup"])
+        await phase(port, reads, clients, sizes["app_warmup"], sessions)
         statuses: dict[int, int] = {}
         failures: dict[str, int] = {}
         for _ in range(sizes["app_repeat"]):
-            rate, read_tally = await phase(port, reads, clients, seconds)
+            rate, read_tally = await phase(port, reads, clients, seconds, sessions)
             # The sync ORM, off the loop: counter() reads in a thread.
             before = await asyncio.to_thread(counter)
-            wrate, write_tally = await phase(port, WRITE_PATHS, clients, seconds)
+            wrate, write_tally = await phase(
+                port, WRITE_PATHS, clients, seconds, sessions
+            )
             after = await asyncio.to_thread(counter)
             figures["reads"].append(rate)
             figures["writes"].append(wrate)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import statistics
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from benchmarks.contenders import (
     APP,
     APP_REFERENCE,
     CONCURRENCY,
+    CPU_SUFFIX,
     DRIVER_NAMES,
     MEMORY,
     PERCALL,
@@ -17,6 +18,7 @@ from benchmarks.contenders import (
     TRANSACTION,
     TRANSACTION_REFERENCE,
     Contender,
+    app_case,
 )
 from benchmarks.runners import CONTENDED_ROWS, transaction_cases
 
@@ -44,6 +46,10 @@ APP_RATES = [
     ("reads", "reads/s (a row by pk and a page of 20, in turn)"),
     ("writes", "writes/s (one counter row, UPDATE with F() + 1)"),
 ]
+APP_PROFILE_LABELS = {
+    "plain": "no middleware",
+    "sessions": "sessions and auth, logged in",
+}
 APP_COUNTS = [
     ("errors", "errors (answers but 200, failed connections)"),
     ("lost", "lost writes (answered 200, missing from the counter)"),
@@ -93,8 +99,20 @@ def figure(
     return median(samples) if samples else None
 
 
+def base_scenario(scenario: str) -> str:
+    """The scenario a figure belongs to: "percall" for "percall-cpu" too."""
+    if scenario.endswith(CPU_SUFFIX):
+        return scenario[: -len(CPU_SUFFIX)]
+    return scenario
+
+
 def reference_of(contender: Contender, scenario: str, case: str) -> tuple[str, str]:
-    """The (contender, case) a figure is divided by to give its ratio."""
+    """The (contender, case) a figure is divided by to give its ratio.
+
+    A CPU figure is divided by the reference's CPU figure (same scenario
+    name), a wall figure by its wall figure.
+    """
+    scenario = base_scenario(scenario)
     if scenario == CONCURRENCY:
         return POOL, case
     if scenario == TRANSACTION:
@@ -132,7 +150,7 @@ def table(
     """
     shown = [c for c in contenders if scenario in results.get(c.key, {})]
     headers = [""] + [c.title(database) for c in shown]
-    rows = []
+    rows: list[list[str]] = []
     for case, label in cases:
         row = [label]
         for contender in shown:
@@ -154,30 +172,58 @@ def table(
 
 
 def app_table(
-    results: DatabaseResults, contenders: Sequence[Contender], database: str
+    results: DatabaseResults,
+    contenders: Sequence[Contender],
+    database: str,
+    configs: Sequence[Sequence[Any]],
 ) -> tuple[list[str], list[list[str]]]:
-    """The whole-app table: one column per contender that served the site."""
+    """The whole-app table: one column per contender that served the site,
+    the rates and counts of each (profile, workers) configuration in turn."""
     shown = [c for c in contenders if APP in results.get(c.key, {})]
     headers = [""] + [c.title(database) for c in shown]
     rows = []
-    for case, label in APP_RATES:
-        row = [label]
-        reference = figure(results, APP_REFERENCE, APP, case)
-        for contender in shown:
-            value = figure(results, contender.key, APP, case)
-            if value is None:
-                row.append("")
-                continue
-            cell = f"{value:,.0f}/s ({format_ratio(ratio(value, reference))})"
-            row.append(cell)
-        rows.append(row)
-    for case, label in APP_COUNTS:
-        row = [label]
-        for contender in shown:
-            samples = results[contender.key][APP].get(case)
-            row.append("" if samples is None else f"{sum(samples):,.0f}")
-        rows.append(row)
+    for profile, workers in configs:
+        where = f"{APP_PROFILE_LABELS.get(profile, profile)}, {workers} worker"
+        where += "s" if workers != 1 else ""
+        for metric, label in APP_RATES:
+            case = app_case(metric, profile, workers)
+            row = [f"{where}: {label}"]
+            reference = figure(results, APP_REFERENCE, APP, case)
+            for contender in shown:
+                value = figure(results, contender.key, APP, case)
+                if value is None:
+                    row.append("")
+                    continue
+                cell = f"{value:,.0f}/s ({format_ratio(ratio(value, reference))})"
+                row.append(cell)
+            rows.append(row)
+        for metric, label in APP_COUNTS:
+            case = app_case(metric, profile, workers)
+            row = [f"{where}: {label}"]
+            for contender in shown:
+                samples = results[contender.key][APP].get(case)
+                row.append("" if samples is None else f"{sum(samples):,.0f}")
+            rows.append(row)
+    rows = [row for row in rows if any(row[1:])]
     return headers, (rows if shown else [])
+
+
+def app_problems(results: DatabaseResults) -> list[str]:
+    """What the whole app got wrong, per contender and configuration: any
+    error or lost write fails the run, whatever its rates."""
+    problems = []
+    for key, figures in results.items():
+        cases = figures.get(APP, {})
+        for case in sorted(c for c in cases if c.startswith("errors ")):
+            where = case.split(" ", 1)[1]
+            errors = sum(cases[case])
+            lost = sum(cases.get(f"lost {where}", []))
+            if errors or lost:
+                problems.append(
+                    f"{key}, whole app {where}: {errors:,.0f} errors, "
+                    f"{lost:,.0f} lost writes"
+                )
+    return problems
 
 
 def concurrency_cases(levels: Sequence[int]) -> list[tuple[str, str]]:

@@ -14,9 +14,26 @@ import os
 import threading
 import time
 import tracemalloc
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence, Tuple, Union
 
-Case = Callable[[], float]
+# A sample: seconds per call or query, and the CPU seconds per call or query
+# the process spent (every thread's: the thread path's workers count too);
+# or, for memory, the peak bytes.
+Sample = Union[Tuple[float, float], float]
+Case = Callable[[], Sample]
+
+
+class Clock:
+    """Wall and CPU time from its creation, per unit of work."""
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def per(self, n: int) -> tuple[float, float]:
+        wall = time.perf_counter() - self.wall
+        return wall / n, (time.process_time() - self.cpu) / n
+
 
 # The same query the ORM contenders send, written out for the raw driver.
 RAW_DELAYED_GET = (
@@ -155,11 +172,50 @@ def traced_peak(work: Callable[[], Any]) -> float:
 
 
 class Runner:
-    """A contender's scenarios: cases(scenario) maps each case to a callable."""
+    """A contender's scenarios: cases(scenario) maps each case to a callable.
 
-    def __init__(self, sizes: dict[str, Any]) -> None:
+    settings: the contender's own database settings (Contender.database).
+    A runner whose uses_django is False runs without Django configured.
+    """
+
+    uses_django = True
+
+    def __init__(
+        self, sizes: dict[str, Any], settings: Mapping[str, Any] | None = None
+    ) -> None:
         self.sizes = sizes
+        self.settings = dict(settings or {})
         self.pks = range(1, sizes["table_rows"] + 1)
+
+    def describe(self) -> dict[str, str]:
+        """What this contender ran on, for the report."""
+        import platform
+
+        import django
+        from django.db import connection
+
+        module = connection.Database
+        if connection.vendor == "sqlite":
+            driver = f"sqlite3 (SQLite {module.sqlite_version})"
+        else:
+            version = str(getattr(module, "__version__", "?")).split()[0]
+            driver = f"{module.__name__} {version}"
+        return {
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "driver": driver,
+        }
+
+    def driver(self) -> str:
+        """The database driver the samples went through, by its top module.
+
+        For Django, the module its backend imported as ``Database``: with
+        psycopg 3 installed a backend may choose it over psycopg2, so the name
+        says which one this venv really gave.
+        """
+        from django.db import connection
+
+        return connection.Database.__name__.split(".")[0]
 
     def cases(self, scenario: str) -> dict[str, Case]:
         return {}
@@ -220,11 +276,18 @@ async def native_probe() -> dict[str, bool]:
         await Note.objects.acreate(name="native probe")
     finally:
         pre_save.disconnect(receiver, sender=Note)
-    pools = native._loops.get(asyncio.get_running_loop()) if native else None
+    loops = getattr(native, "_loops", None)
+    if loops is None:
+        # A build without the private registry: a call that ran in a native
+        # scope took its connection from a pool of this loop.
+        pool = bool(seen.get("scope"))
+    else:
+        pools = loops.get(asyncio.get_running_loop())
+        pool = pools is not None and "default" in pools.pools
     return {
         "scope": bool(seen.get("scope")),
         "same_thread": seen.get("thread") == threading.get_ident(),
-        "pool": pools is not None and "default" in pools.pools,
+        "pool": pool,
     }
 
 
@@ -255,66 +318,66 @@ class DjangoSync(Runner):
 
         Item.objects.count()
 
-    def get(self) -> float:
+    def get(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["calls"]
-        start = time.perf_counter()
+        clock = Clock()
         for i in range(n):
             Item.objects.get(pk=self.pk(i))
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    def count(self) -> float:
+    def count(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["calls"]
-        start = time.perf_counter()
+        clock = Clock()
         for _ in range(n):
             Item.objects.count()
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    def create(self) -> float:
+    def create(self) -> tuple[float, float]:
         from benchapp.models import Note
 
         n = self.sizes["calls"]
-        start = time.perf_counter()
+        clock = Clock()
         for i in range(n):
             Note.objects.create(name=f"note {i}")
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    def iterate(self) -> float:
+    def iterate(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["loops"]
-        start = time.perf_counter()
+        clock = Clock()
         for _ in range(n):
             for _item in Item.objects.all():
                 pass
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    def delayed(self) -> float:
+    def delayed(self) -> tuple[float, float]:
         qs = delayed_items(self.sizes["delay"])
         n = self.sizes["queries"]
-        start = time.perf_counter()
+        clock = Clock()
         for i in range(n):
             qs.get(pk=self.pk(i))
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    def transactions(self) -> float:
+    def transactions(self) -> tuple[float, float]:
         from benchapp.models import Account
 
         plan = transaction_plan(self.sizes["transactions"], 1, 1)
         Account.objects.update(balance=0)
-        start = time.perf_counter()
+        clock = Clock()
         for pk, count in plan:
             for _ in range(count):
                 deposit(pk)
-        elapsed = time.perf_counter() - start
+        per = clock.per(self.sizes["transactions"])
         found = dict(Account.objects.values_list("pk", "balance"))
         why = lost_writes(expected_balances(plan), found)
         if why:
             raise LostWrites(why)
-        return elapsed / self.sizes["transactions"]
+        return per
 
     def materialize(self) -> float:
         from benchapp.models import Row
@@ -325,11 +388,13 @@ class DjangoSync(Runner):
 class AsyncRunner(Runner):
     """A runner whose cases are coroutines, all run on one event loop."""
 
-    def __init__(self, sizes: dict[str, Any]) -> None:
-        super().__init__(sizes)
+    def __init__(
+        self, sizes: dict[str, Any], settings: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(sizes, settings)
         self.loop = asyncio.new_event_loop()
 
-    def run(self, make: Callable[[], Awaitable[float]]) -> Case:
+    def run(self, make: Callable[[], Awaitable[Sample]]) -> Case:
         return lambda: self.loop.run_until_complete(make())
 
     def release(self) -> None:
@@ -343,6 +408,11 @@ class AsyncRunner(Runner):
                 from django.db import native
             except ImportError:  # A Django without native execution.
                 return
+            aclose_pools = getattr(native, "aclose_pools", None)
+            if aclose_pools is not None:
+                await aclose_pools()
+                return
+            # A build from before aclose_pools(): its private registry.
             pools = native._loops.get(asyncio.get_running_loop())
             if pools is None:
                 return
@@ -361,7 +431,9 @@ class AsyncRunner(Runner):
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
-    async def gathered(self, level: int, one: Callable[[int], Awaitable[Any]]) -> float:
+    async def gathered(
+        self, level: int, one: Callable[[int], Awaitable[Any]]
+    ) -> tuple[float, float]:
         """Seconds per query of `queries` calls to one(), `level` at a time."""
         gate = asyncio.Semaphore(level)
 
@@ -370,9 +442,9 @@ class AsyncRunner(Runner):
                 await one(self.pk(i))
 
         n = self.sizes["queries"]
-        start = time.perf_counter()
+        clock = Clock()
         await asyncio.gather(*(gated(i) for i in range(n)))
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
 
 class DjangoAsync(AsyncRunner):
@@ -412,7 +484,7 @@ class DjangoAsync(AsyncRunner):
 
         return sync_to_async(deposit)
 
-    async def transact(self, level: int, rows: int) -> float:
+    async def transact(self, level: int, rows: int) -> tuple[float, float]:
         """Seconds per transaction of a sample, `level` tasks on `rows` rows."""
         from benchapp.models import Account
 
@@ -424,9 +496,9 @@ class DjangoAsync(AsyncRunner):
                 await one(pk)
 
         await Account.objects.aupdate(balance=0)
-        start = time.perf_counter()
+        clock = Clock()
         await asyncio.gather(*(task(pk, count) for pk, count in plan))
-        elapsed = time.perf_counter() - start
+        per = clock.per(self.sizes["transactions"])
         found = {
             pk: balance
             async for pk, balance in Account.objects.values_list("pk", "balance")
@@ -434,7 +506,7 @@ class DjangoAsync(AsyncRunner):
         why = lost_writes(expected_balances(plan), found)
         if why:
             raise LostWrites(why)
-        return elapsed / self.sizes["transactions"]
+        return per
 
     def traced(self, make: Callable[[], Awaitable[None]]) -> Case:
         return lambda: traced_peak(lambda: self.loop.run_until_complete(make()))
@@ -451,54 +523,54 @@ class DjangoAsync(AsyncRunner):
         self.probes.append(self.loop.run_until_complete(native_probe()))
         return {key: all(probe[key] for probe in self.probes) for key in self.probes[0]}
 
-    async def get(self) -> float:
+    async def get(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["calls"]
-        start = time.perf_counter()
+        clock = Clock()
         for i in range(n):
             await Item.objects.aget(pk=self.pk(i))
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    async def count(self) -> float:
+    async def count(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["calls"]
-        start = time.perf_counter()
+        clock = Clock()
         for _ in range(n):
             await Item.objects.acount()
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    async def create(self) -> float:
+    async def create(self) -> tuple[float, float]:
         from benchapp.models import Note
 
         n = self.sizes["calls"]
-        start = time.perf_counter()
+        clock = Clock()
         for i in range(n):
             await Note.objects.acreate(name=f"note {i}")
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    async def iterate(self) -> float:
+    async def iterate(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["loops"]
-        start = time.perf_counter()
+        clock = Clock()
         for _ in range(n):
             async for _item in Item.objects.all():
                 pass
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    async def aiterate(self) -> float:
+    async def aiterate(self) -> tuple[float, float]:
         from benchapp.models import Item
 
         n = self.sizes["loops"]
-        start = time.perf_counter()
+        clock = Clock()
         for _ in range(n):
             async for _item in Item.objects.all().aiterator():
                 pass
-        return (time.perf_counter() - start) / n
+        return clock.per(n)
 
-    async def delayed(self, level: int) -> float:
+    async def delayed(self, level: int) -> tuple[float, float]:
         qs = delayed_items(self.sizes["delay"])
         return await self.gathered(level, lambda pk: qs.aget(pk=pk))
 
@@ -548,9 +620,26 @@ class PsycopgPool(AsyncRunner):
     Autocommit, as Django's connections are, so each query is one round trip.
     """
 
-    def __init__(self, sizes: dict[str, Any]) -> None:
-        super().__init__(sizes)
+    uses_django = False
+
+    def __init__(
+        self, sizes: dict[str, Any], settings: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(sizes, settings)
         self.pools: dict[int, Any] = {}
+
+    def describe(self) -> dict[str, str]:
+        import platform
+
+        import psycopg
+
+        return {
+            "python": platform.python_version(),
+            "driver": f"psycopg {psycopg.__version__}",
+        }
+
+    def driver(self) -> str:
+        return "psycopg"
 
     def cases(self, scenario: str) -> dict[str, Case]:
         if scenario == "concurrency":
@@ -579,7 +668,7 @@ class PsycopgPool(AsyncRunner):
             self.pools[size] = pool
         return self.pools[size]
 
-    async def delayed(self, level: int) -> float:
+    async def delayed(self, level: int) -> tuple[float, float]:
         pool = await self.pool(level)
         delay = self.sizes["delay"]
 
@@ -602,6 +691,265 @@ class PsycopgPool(AsyncRunner):
         super().close()
 
 
+def delayed_column(delay: float) -> str:
+    """The concurrency query's pause as SQL, for runners that write it out."""
+    return f"(SELECT 1 FROM pg_sleep({float(delay)!r}))"
+
+
+class DabAsync(AsyncRunner):
+    """django-async-backend through its documented API.
+
+    Models get an ``async_objects`` manager from the package's app; queries
+    run on its own PostgreSQL backend, on connections from its pool
+    (OPTIONS["pool"]). A connection belongs to the task that first used it:
+    every sample runs as one task and gives its connection back at the end,
+    as the package's ASGI middleware does at the end of a request, and each
+    query of the concurrency scenario runs in ``async_new_connection()``,
+    the package's way of running queries in parallel.
+    """
+
+    def cases(self, scenario: str) -> dict[str, Case]:
+        if scenario == "percall":
+            return {
+                "get": self.run(self.get),
+                "count": self.run(self.count),
+                "create": self.run(self.create),
+                "iterate": self.run(self.iterate),
+            }
+        if scenario == "concurrency":
+            return {
+                str(level): self.run(lambda level=level: self.delayed(level))
+                for level in self.sizes["levels"]
+            }
+        return {}
+
+    def run(self, make: Callable[[], Awaitable[Any]]) -> Case:
+        async def task() -> Any:
+            from django_async_backend.db import close_old_async_connections
+
+            try:
+                return await make()
+            finally:
+                await close_old_async_connections()
+
+        return lambda: self.loop.run_until_complete(task())
+
+    def describe(self) -> dict[str, str]:
+        from importlib.metadata import version
+
+        about = super().describe()
+        about["django-async-backend"] = version("django-async-backend")
+        return about
+
+    def warm(self) -> None:
+        from benchapp.models import Item
+
+        self.run(Item.async_objects.acount)()
+
+    def release(self) -> None:
+        async def close_pool() -> None:
+            from django_async_backend.db import async_connections
+
+            await async_connections["default"].close_pool()
+
+        self.loop.run_until_complete(close_pool())
+
+    def close(self) -> None:
+        self.release()
+        super().close()
+
+    async def get(self) -> tuple[float, float]:
+        from benchapp.models import Item
+
+        n = self.sizes["calls"]
+        clock = Clock()
+        for i in range(n):
+            await Item.async_objects.aget(pk=self.pk(i))
+        return clock.per(n)
+
+    async def count(self) -> tuple[float, float]:
+        from benchapp.models import Item
+
+        n = self.sizes["calls"]
+        clock = Clock()
+        for _ in range(n):
+            await Item.async_objects.acount()
+        return clock.per(n)
+
+    async def create(self) -> tuple[float, float]:
+        from benchapp.models import Note
+
+        n = self.sizes["calls"]
+        clock = Clock()
+        for i in range(n):
+            await Note.async_objects.acreate(name=f"note {i}")
+        return clock.per(n)
+
+    async def iterate(self) -> tuple[float, float]:
+        from benchapp.models import Item
+
+        n = self.sizes["loops"]
+        clock = Clock()
+        for _ in range(n):
+            async for _item in Item.async_objects.all():
+                pass
+        return clock.per(n)
+
+    async def delayed(self, level: int) -> tuple[float, float]:
+        from benchapp.models import Item
+        from django_async_backend.db import async_new_connection
+
+        from django.db.models import IntegerField
+        from django.db.models.expressions import RawSQL
+
+        pause = RawSQL(
+            "SELECT 1 FROM pg_sleep(%s)",
+            (self.sizes["delay"],),
+            output_field=IntegerField(),
+        )
+        qs = Item.async_objects.annotate(pause=pause)
+
+        async def one(pk: int) -> None:
+            async with async_new_connection():
+                await qs.aget(pk=pk)
+
+        return await self.gathered(level, one)
+
+
+class SQLAlchemyAsync(AsyncRunner):
+    """SQLAlchemy 2's asyncio ORM: an AsyncSession per call, as a request
+    would open one, on create_async_engine() with the driver the contender's
+    settings name ("DRIVER": psycopg or asyncpg) and a pool as wide as theirs
+    ("POOL": max_size). The same tables, mapped declaratively."""
+
+    uses_django = False
+
+    def __init__(
+        self, sizes: dict[str, Any], settings: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(sizes, settings)
+        from sqlalchemy import Integer, String
+        from sqlalchemy.engine import URL
+        from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+        from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Item(Base):
+            __tablename__ = "bench_item"
+            id = mapped_column(Integer, primary_key=True)
+            name = mapped_column(String(40))
+            number = mapped_column(Integer)
+
+        class Note(Base):
+            __tablename__ = "bench_note"
+            id = mapped_column(Integer, primary_key=True)
+            name = mapped_column(String(40))
+
+        self.Item, self.Note = Item, Note
+        info = conninfo()
+        url = URL.create(
+            f"postgresql+{self.settings.get('DRIVER', 'psycopg')}",
+            username=info["user"],
+            password=info["password"] or None,
+            host=info["host"],
+            port=info["port"],
+            database=info["dbname"],
+        )
+        size = int(self.settings.get("POOL", {}).get("max_size", 60))
+        self.engine = create_async_engine(url, pool_size=size, max_overflow=0)
+        self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def cases(self, scenario: str) -> dict[str, Case]:
+        return DabAsync.cases(self, scenario)  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, str]:
+        import platform
+
+        import sqlalchemy
+
+        name = self.engine.dialect.driver
+        module = __import__(name)
+        return {
+            "python": platform.python_version(),
+            "sqlalchemy": sqlalchemy.__version__,
+            "driver": f"{name} {module.__version__}",
+        }
+
+    def driver(self) -> str:
+        return str(self.engine.dialect.driver)
+
+    def warm(self) -> None:
+        self.loop.run_until_complete(self.get())
+
+    def release(self) -> None:
+        self.loop.run_until_complete(self.engine.dispose())
+
+    def close(self) -> None:
+        self.release()
+        super().close()
+
+    async def get(self) -> tuple[float, float]:
+        n = self.sizes["calls"]
+        clock = Clock()
+        for i in range(n):
+            async with self.session() as session:
+                await session.get(self.Item, self.pk(i))
+        return clock.per(n)
+
+    async def count(self) -> tuple[float, float]:
+        from sqlalchemy import func, select
+
+        query = select(func.count()).select_from(self.Item)
+        n = self.sizes["calls"]
+        clock = Clock()
+        for _ in range(n):
+            async with self.session() as session:
+                await session.scalar(query)
+        return clock.per(n)
+
+    async def create(self) -> tuple[float, float]:
+        n = self.sizes["calls"]
+        clock = Clock()
+        for i in range(n):
+            async with self.session() as session:
+                session.add(self.Note(name=f"note {i}"))
+                await session.commit()
+        return clock.per(n)
+
+    async def iterate(self) -> tuple[float, float]:
+        from sqlalchemy import select
+
+        n = self.sizes["loops"]
+        clock = Clock()
+        for _ in range(n):
+            async with self.session() as session:
+                for _item in await session.scalars(select(self.Item)):
+                    pass
+        return clock.per(n)
+
+    async def delayed(self, level: int) -> tuple[float, float]:
+        from sqlalchemy import literal_column, select
+
+        pause = literal_column(delayed_column(self.sizes["delay"])).label("pause")
+        Item = self.Item
+
+        async def one(pk: int) -> None:
+            async with self.session() as session:
+                (await session.execute(select(Item, pause).where(Item.id == pk))).one()
+
+        return await self.gathered(level, one)
+
+
 RUNNERS = {
-    cls.__name__: cls for cls in (DjangoSync, DjangoAsync, DjangoNative, PsycopgPool)
+    cls.__name__: cls
+    for cls in (
+        DjangoSync,
+        DjangoAsync,
+        DjangoNative,
+        PsycopgPool,
+        DabAsync,
+        SQLAlchemyAsync,
+    )
 }

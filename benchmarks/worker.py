@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import traceback
 from pathlib import Path
@@ -37,18 +36,62 @@ def database_settings(job: dict[str, Any]) -> dict[str, Any]:
     return {**base, **job.get("database_settings", {})}
 
 
-def configure(job: dict[str, Any]) -> None:
+# Where a sample's CPU time goes: contenders.CPU_SUFFIX (a test checks that
+# they agree; this script imports nothing from the driver's package).
+CPU_SUFFIX = "-cpu"
+# The whole-app site's sessions are signed with this key (webapp.py has it
+# too): the setup job makes them, the server reads them.
+SECRET_KEY = "benchmarks-only"
+# What the whole-app scenario's "sessions" profile needs: setup migrates them.
+AUTH_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+]
+# The user every client of the "sessions" profile is logged in as.
+USERNAME = "bench"
+
+
+def configure(job: dict[str, Any], apps: list[str] | None = None) -> None:
     import django
     from django.conf import settings
 
     settings.configure(
         DEBUG=False,
-        INSTALLED_APPS=["benchapp"],
+        SECRET_KEY=SECRET_KEY,
+        INSTALLED_APPS=[*job.get("apps", []), *(apps or []), "benchapp"],
         DATABASES={"default": database_settings(job)},
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         USE_TZ=True,
     )
     django.setup()
+
+
+def log_in_clients(count: int) -> list[str]:
+    """A user, and `count` database sessions logged in as it: their keys.
+
+    Each client of the whole-app scenario's "sessions" profile sends one, so
+    each request loads its own session row and then the user.
+    """
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
+    from django.contrib.auth import SESSION_KEY as USER_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    user = User.objects.filter(username=USERNAME).first()
+    if user is None:
+        user = User.objects.create_user(USERNAME, password=None)
+    Session.objects.all().delete()
+    keys = []
+    for _ in range(count):
+        session = SessionStore()
+        session[USER_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys
 
 
 def create_database() -> None:
@@ -74,7 +117,10 @@ def setup(job: dict[str, Any]) -> dict[str, Any]:
             os.remove(job["sqlite_path"])
     else:
         create_database()
-    configure(job)
+    postgresql = job["database"] == "postgresql"
+    # The whole app runs on PostgreSQL only: there, the tables of its
+    # sessions profile too.
+    configure(job, AUTH_APPS if postgresql else None)
     from benchapp.models import MODELS, Account, Counter, Item, Row
 
     from django.db import connection
@@ -103,8 +149,12 @@ def setup(job: dict[str, Any]) -> dict[str, Any]:
             Row(name=f"row {i}", number=i)
             for i in range(first, min(first + batch, total))
         )
-    if connection.vendor != "postgresql":
+    if not postgresql:
         return {}
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    sessions = log_in_clients(sizes["app_clients"])
     with connection.cursor() as cursor:
         # The transaction scenario's commits would otherwise each wait for
         # the WAL to reach the disk: 1.5 to 4 ms on a disk shared with other
@@ -116,48 +166,13 @@ def setup(job: dict[str, Any]) -> dict[str, Any]:
         cursor.execute(f"ALTER TABLE {table} SET UNLOGGED")
         cursor.execute("ANALYZE")
         cursor.execute("SHOW server_version")
-        return {"server": f"PostgreSQL {cursor.fetchone()[0]}"}
-
-
-def describe(job: dict[str, Any]) -> dict[str, str]:
-    """What this contender ran on, for the report."""
-    about = {"python": platform.python_version()}
-    if job["runner"] == "PsycopgPool":
-        import psycopg
-
-        about["driver"] = f"psycopg {psycopg.__version__}"
-        return about
-    import django
-    from django.db import connection
-
-    about["django"] = django.get_version()
-    module = connection.Database
-    if job["database"] == "sqlite":
-        about["driver"] = f"sqlite3 (SQLite {module.sqlite_version})"
-    else:
-        version = str(getattr(module, "__version__", "?")).split()[0]
-        about["driver"] = f"{module.__name__} {version}"
-    return about
-
-
-def driver_module(job: dict[str, Any]) -> str:
-    """The database driver the samples went through, by its top module's name.
-
-    For Django, the module its backend imported as ``Database``, read once the
-    runner has connected: with psycopg 3 installed a backend may choose it over
-    psycopg2, so the name says which one this venv really gave.
-    """
-    if job["runner"] == "PsycopgPool":
-        import psycopg
-
-        return psycopg.__name__
-    from django.db import connection
-
-    return connection.Database.__name__.split(".")[0]
+        server = f"PostgreSQL {cursor.fetchone()[0]}"
+    return {"server": server, "sessions": sessions}
 
 
 def serve_app(job: dict[str, Any]) -> tuple[dict[str, list], dict[str, Any]]:
-    """The whole-app scenario: the site under uvicorn, with this job's database."""
+    """The whole-app scenario: the site under uvicorn, with this job's database
+    and the job's configuration (profile, workers, the sessions' keys)."""
     import loadgen
     from benchapp.models import Counter
 
@@ -169,25 +184,41 @@ def serve_app(job: dict[str, Any]) -> tuple[dict[str, list], dict[str, Any]]:
         finally:
             connection.close()  # it was opened in a thread of its own
 
-    log = Path(job["out"]).parent / f"app-{job['contender']}.log"
+    app = job["app"]
+    name = f"app-{job['contender']}-{app['profile']}-{app['workers']}.log"
+    log = Path(job["out"]).parent / name
     databases = {"default": database_settings(job)}
-    return loadgen.run(job["sizes"], databases, counter, log)
+    return loadgen.run(job["sizes"], databases, counter, log, app)
+
+
+def record(
+    figures: dict[str, dict[str, list]], scenario: str, case: str, sample: Any
+) -> None:
+    """Add a sample: a timing goes in as wall time, and CPU time under the
+    scenario's CPU name; a memory figure as it is."""
+    if isinstance(sample, (tuple, list)):
+        wall, cpu = sample
+        figures.setdefault(scenario, {}).setdefault(case, []).append(wall)
+        cpu_figures = figures.setdefault(scenario + CPU_SUFFIX, {})
+        cpu_figures.setdefault(case, []).append(cpu)
+    else:
+        figures.setdefault(scenario, {}).setdefault(case, []).append(sample)
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    if job["runner"] != "PsycopgPool":
-        configure(job)
     from runners import RUNNERS, Skipped
 
+    cls = RUNNERS[job["runner"]]
+    if cls.uses_django:
+        configure(job)
     sizes = job["sizes"]
-    runner = RUNNERS[job["runner"]](sizes)
+    runner = cls(sizes, job.get("database_settings"))
     figures: dict[str, dict[str, list]] = {}
     native: dict[str, Any] = {}
     app: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     try:
-        if job["runner"] != "PsycopgPool":
-            runner.warm()
+        runner.warm()
         for scenario in job["scenarios"]:
             if scenario == "app":
                 # The server opens connections of its own: a native one, a
@@ -203,10 +234,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             except Skipped as exc:
                 skipped[scenario] = str(exc)
                 continue
-            figures[scenario] = {}
             # A case whose callable equals an earlier one's (the sync runner
             # has one query in flight at every level) reuses its samples.
-            taken: list[tuple[Callable[[], float], list]] = []
+            taken: list[tuple[Callable[[], Any], list]] = []
             for case, sample in cases.items():
                 samples = next((s for f, s in taken if f == sample), None)
                 if samples is None:
@@ -214,12 +244,14 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
                         sample()  # warm-up: connections, caches, compiled queries
                     samples = [sample() for _ in range(repeat)]
                     taken.append((sample, samples))
-                figures[scenario][case] = samples
+                for one in samples:
+                    record(figures, scenario, case, one)
         if hasattr(runner, "native_report"):
             native["calls"] = runner.native_report()
+        about, driver = runner.describe(), runner.driver()
     finally:
         runner.close()
-    result = {"about": describe(job), "driver": driver_module(job), "figures": figures}
+    result = {"about": about, "driver": driver, "figures": figures}
     if native:
         result["native"] = native
     if app:

@@ -26,6 +26,7 @@ from forktool.config import Repo
 from forktool.errors import ForkError
 from forktool.progress import step
 from forktool.tree import rebuild
+from forktool.venvs import Venv
 
 DEFAULT_BUILDER = "djangohtml"
 # Builders that render the versionadded/versionchanged labels (with Django's
@@ -134,21 +135,13 @@ def check_version_labels(out: Path) -> tuple[int, list[str]]:
 def build_docs(
     repo: Repo, *, builder: str = DEFAULT_BUILDER, offline: bool | None = None
 ) -> Path:
-    venv = repo.build_dir / "venv-docs"
-    python = venv / "bin" / "python"
+    venv = Venv(repo.build_dir / "venv-docs", say=step)
     requirements = repo.root / "requirements" / "docs.txt"
-    marker = venv / ".forktool-requirements"
-    wanted = requirements.read_text(encoding="utf-8")
-    if not python.exists() or not marker.exists() or marker.read_text() != wanted:
+    if not venv.current([requirements]):
         step("Installing the pinned Sphinx into build/venv-docs")
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        proc = subprocess.run(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-             "-q", "-r", str(requirements)],
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise ForkError("could not install the docs requirements")
-        marker.write_text(wanted)
+        venv.create(sys.executable)
+        venv.install_requirements([requirements])
+    python = venv.python
     tree = repo.build_dir / "docs-tree"
     step("Building the patched tree in build/docs-tree")
     rebuild(repo, tree)

@@ -16,7 +16,6 @@ of optional packages run their skip paths.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -30,6 +29,7 @@ from forktool.config import Repo
 from forktool.errors import ForkError
 from forktool.progress import step
 from forktool.tree import overlay_files, rebuild
+from forktool.venvs import Venv
 
 START_RE = re.compile(r"^(?P<name>\w+) \((?P<where>[\w.]+)\)")
 STATUS_RE = re.compile(
@@ -157,17 +157,6 @@ def check_only_required(python: Path, requirements: list[Path]) -> None:
         )
 
 
-def _pip(python: Path, *args: str, hint: str = "") -> None:
-    cmd = [str(python), "-m", "pip", "--disable-pip-version-check", *args]
-    proc = subprocess.run(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:])
-        message = f"pip {' '.join(args[:2])} failed in {python.parent.parent}"
-        raise ForkError(f"{message}\n{hint}" if hint else message)
-
-
 def _python_version(python: str) -> str:
     return subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
@@ -190,46 +179,28 @@ def prepare(
     changed patch or overlay rebuilds the tree.
     """
     version = _python_version(python)
-    venv = repo.build_dir / f"venv-py{version}{venv_suffix}"
+    venv = Venv(repo.build_dir / f"venv-py{version}{venv_suffix}", say=step)
     tree = repo.build_dir / "tree"
-    vpython = venv / "bin" / "python"
-    marker = venv / ".forktool-installed.json"
-    state: dict[str, object] = {}
-    if vpython.exists() and marker.exists():
-        state = json.loads(marker.read_text())
-    installed = dict(state.get("requirements", {}))  # type: ignore[call-overload]
     wanted_tree = fingerprint(repo)
-    digests = {r.name: hashlib.sha256(r.read_bytes()).hexdigest() for r in requirements}
-    todo = [req for req in requirements if installed.get(req.name) != digests[req.name]]
-    fresh_tree = state.get("tree") == wanted_tree and tree.is_dir()
-    if fresh_tree and not todo:
-        step(f"Tree and {venv.name} are up to date")
-        return vpython, tree
-    if not vpython.exists():
-        step(f"Creating {venv.relative_to(repo.root)} with Python {version}")
-        subprocess.run([python, "-m", "venv", str(venv)], check=True)
-        _pip(vpython, "install", "--upgrade", "pip", "setuptools", "wheel")
-    for req in todo:
-        step(f"Installing {req.relative_to(repo.root)}")
-        _pip(vpython, "install", "-r", str(req), hint=build_hint)
-        installed[req.name] = digests[req.name]
-        state["requirements"] = installed
-        marker.write_text(json.dumps(state, indent=1, sort_keys=True))
+    fresh_tree = venv.state().get("tree") == wanted_tree and tree.is_dir()
+    if fresh_tree and not venv.missing(requirements):
+        step(f"Tree and {venv.path.name} are up to date")
+        return venv.python, tree
+    venv.create(python)
+    venv.install_requirements(requirements, hint=build_hint)
     if not fresh_tree:
         step("Building the patched tree in build/tree")
         rebuild(repo, tree)
-        step("Installing the patched Django into the venv")
-        _pip(
-            vpython,
-            "install",
+        venv.install_stamped(
+            "tree",
+            wanted_tree,
             "--no-deps",
             "--force-reinstall",
             "--no-build-isolation",
             str(tree),
+            what="the patched Django",
         )
-        state["tree"] = wanted_tree
-        marker.write_text(json.dumps(state, indent=1, sort_keys=True))
-    return vpython, tree
+    return venv.python, tree
 
 
 def run_suite(

@@ -204,11 +204,23 @@ def test_render_has_the_whole_app_table():
     about = {"python": "3.11.7", "driver": "psycopg 3.3.9"}
     postgresql["fork-async-psycopg"] = {
         "about": about,
-        "figures": {"app": {"reads": [100.0], "writes": [50.0], "errors": [0.0]}},
+        "figures": {
+            "app": {
+                "reads plain/1": [100.0],
+                "writes plain/1": [50.0],
+                "errors plain/1": [0.0],
+            }
+        },
     }
     postgresql["fork-native"] = {
         "about": about,
-        "figures": {"app": {"reads": [400.0], "writes": [75.0], "errors": [2.0]}},
+        "figures": {
+            "app": {
+                "reads plain/1": [400.0],
+                "writes plain/1": [75.0],
+                "errors plain/1": [2.0],
+            }
+        },
     }
     text = driver.render(data, select())
     assert "Whole app (uvicorn, 10 HTTP/1.1 keep-alive clients" in text

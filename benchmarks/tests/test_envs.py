@@ -4,7 +4,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks import envs
-from benchmarks.contenders import REGISTRY, SCENARIOS
+from benchmarks.contenders import (
+    DAB_VERSION,
+    REGISTRY,
+    SCENARIOS,
+    SQLALCHEMY_VERSION,
+    UPSTREAM_VERSION,
+)
+from forktool.venvs import file_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 # What each driver module is installed as. psycopg-pool counts as psycopg 3:
@@ -12,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DRIVER_PACKAGES = {
     "psycopg2": {"psycopg2", "psycopg2-binary"},
     "psycopg": {"psycopg", "psycopg-binary", "psycopg-c", "psycopg-pool"},
+    "asyncpg": {"asyncpg"},
 }
 
 
@@ -33,7 +41,13 @@ def test_python_version_of_this_interpreter_and_of_nothing():
 
 def test_environments_pin_their_requirements(tmp_path):
     environments = envs.environments(tmp_path)
-    assert set(environments) == {"fork", "fork-psycopg", "upstream"}
+    assert set(environments) == {
+        "fork",
+        "fork-psycopg",
+        "upstream",
+        "dab",
+        "sqlalchemy",
+    }
     assert environments["fork"].install_repo
     assert environments["fork-psycopg"].install_repo
     assert (
@@ -74,7 +88,15 @@ def running_on_postgresql():
     ]
 
 
-@pytest.mark.parametrize("contender", running_on_postgresql(), ids=lambda c: c.key)
+def chosen_by_what_is_installed():
+    # Django's backend takes whichever driver it can import; SQLAlchemy takes
+    # the one its URL names, so its venv may hold both of its drivers.
+    return [c for c in running_on_postgresql() if c.environment != "sqlalchemy"]
+
+
+@pytest.mark.parametrize(
+    "contender", chosen_by_what_is_installed(), ids=lambda c: c.key
+)
 def test_each_venv_holds_exactly_the_driver_its_contenders_expect(contender):
     env = envs.environments(ROOT)[contender.environment]
     pins = set(envs.pinned(env.requirements))
@@ -111,3 +133,35 @@ def test_the_psycopg_venv_has_what_native_execution_and_the_app_need():
         assert pins[name] == version, name  # bench-pool.txt agrees
     assert {"uvicorn", "h11", "click"} <= set(pins)
     assert "uvicorn" not in envs.pinned(envs.environments(ROOT)["fork"].requirements)
+
+
+@pytest.mark.parametrize("contender", running_on_postgresql(), ids=lambda c: c.key)
+def test_each_venv_installs_the_driver_its_contenders_expect(contender):
+    env = envs.environments(ROOT)[contender.environment]
+    assert DRIVER_PACKAGES[contender.driver] & set(envs.pinned(env.requirements))
+
+
+def test_the_peers_pin_what_their_contenders_name():
+    dab = envs.pinned(envs.environments(ROOT)["dab"].requirements)
+    assert dab["django-async-backend"] == DAB_VERSION
+    assert dab["django"] == UPSTREAM_VERSION
+    sqlalchemy = envs.pinned(envs.environments(ROOT)["sqlalchemy"].requirements)
+    assert sqlalchemy["sqlalchemy"] == SQLALCHEMY_VERSION
+    assert "greenlet" in sqlalchemy and "django" not in sqlalchemy
+
+
+def test_a_venv_is_built_when_its_marker_has_its_requirements(tmp_path):
+    from forktool.venvs import Venv
+
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "bench-dab.txt").write_text("x==1\n")
+    env = envs.environments(tmp_path)["dab"]
+    env.python.parent.mkdir(parents=True)
+    env.python.touch()
+    assert not envs.is_built(env, tmp_path)
+    venv = Venv(env.venv)
+    venv.marker.write_text("{}")
+    venv.record("requirements", "bench-dab.txt", file_digest(env.requirements[0]))
+    assert envs.is_built(env, tmp_path)
+    (tmp_path / "requirements" / "bench-dab.txt").write_text("x==2\n")
+    assert not envs.is_built(env, tmp_path)

@@ -126,3 +126,20 @@ def test_a_phase_counts_a_refused_connection_as_an_error():
     rate, tally = asyncio.run(go())
     assert rate == 0 and tally.ok == 0
     assert tally.errors >= 2 and set(tally.failures) == {"ConnectionRefusedError"}
+
+
+def test_a_request_carries_the_session_cookie_when_it_has_one():
+    from benchmarks import loadgen
+
+    plain = loadgen.request("GET", "/item/1")
+    assert b"Cookie" not in plain
+    signed = loadgen.request("GET", "/item/1", "abc")
+    assert b"\r\nCookie: sessionid=abc\r\n" in signed
+    assert signed.endswith(b"Content-Length: 0\r\n\r\n")
+
+
+def test_clients_take_the_sessions_in_turn():
+    from benchmarks import loadgen
+
+    assert loadgen.session_of([], 3) is None
+    assert [loadgen.session_of(["a", "b"], n) for n in range(3)] == ["a", "b", "a"]

@@ -211,19 +211,26 @@ def test_the_native_contenders_second_ratio_is_to_the_thread_path():
 def test_app_table_rates_with_ratios_and_totals_of_errors():
     results = {
         "fork-async-psycopg": {
-            "app": {"reads": [90, 100, 110], "writes": [40], "errors": [0, 0, 0]}
+            "app": {
+                "reads plain/1": [90, 100, 110],
+                "writes plain/1": [40],
+                "errors plain/1": [0, 0, 0],
+                "reads sessions/2": [50],
+            }
         },
         "fork-native": {
             "app": {
-                "reads": [300, 310, 1000],
-                "writes": [80],
-                "errors": [1, 0, 2],
-                "lost": [0, 0, 0],
+                "reads plain/1": [300, 310, 1000],
+                "writes plain/1": [80],
+                "errors plain/1": [1, 0, 2],
+                "lost plain/1": [0, 0, 0],
+                "reads sessions/2": [150],
             }
         },
     }
     chosen = [REGISTRY[k] for k in ("fork-sync", "fork-async-psycopg", "fork-native")]
-    headers, rows = report.app_table(results, chosen, "postgresql")
+    configs = [("plain", 1), ("sessions", 2)]
+    headers, rows = report.app_table(results, chosen, "postgresql", configs)
     assert headers == [
         "",
         "fork async (sync_to_async), psycopg 3",
@@ -234,8 +241,33 @@ def test_app_table_rates_with_ratios_and_totals_of_errors():
         ["40/s (1.00x)", "80/s (2.00x)"],
         ["0", "3"],
         ["", "0"],
+        ["50/s (1.00x)", "150/s (3.00x)"],
     ]
+    assert rows[0][0].startswith("no middleware, 1 worker: reads/s")
+    assert rows[-1][0].startswith("sessions and auth, logged in, 2 workers: reads/s")
 
 
 def test_app_table_is_empty_when_no_contender_served_the_site():
-    assert report.app_table({}, [REGISTRY["fork-sync"]], "postgresql") == ([""], [])
+    chosen = [REGISTRY["fork-sync"]]
+    assert report.app_table({}, chosen, "postgresql", [("plain", 1)]) == ([""], [])
+
+
+def test_any_error_or_lost_write_of_the_whole_app_is_a_problem():
+    results = {
+        "fork-async-psycopg": {
+            "app": {"errors plain/1": [0, 0], "lost plain/1": [0, 0]}
+        },
+        "fork-native": {
+            "app": {
+                "errors plain/1": [0, 0],
+                "lost plain/1": [0, 3],
+                "errors sessions/2": [2, 0],
+                "lost sessions/2": [0, 0],
+            }
+        },
+        "fork-sync": {"percall": {"get": [1.0]}},
+    }
+    assert report.app_problems(results) == [
+        "fork-native, whole app plain/1: 0 errors, 3 lost writes",
+        "fork-native, whole app sessions/2: 2 errors, 0 lost writes",
+    ]

@@ -239,7 +239,9 @@ def test_the_worker_reports_a_skipped_scenario_beside_the_others(monkeypatch):
     from benchmarks import worker
 
     class Runner:
-        def __init__(self, sizes):
+        uses_django = False
+
+        def __init__(self, sizes, settings=None):
             self.closed = False
 
         def cases(self, scenario):
@@ -250,12 +252,19 @@ def test_the_worker_reports_a_skipped_scenario_beside_the_others(monkeypatch):
         def close(self):
             pass
 
+        def warm(self):
+            pass
+
+        def describe(self):
+            return {}
+
+        def driver(self):
+            return "psycopg"
+
     fake = types.ModuleType("runners")
     fake.RUNNERS = {"PsycopgPool": Runner}
     fake.Skipped = runners.Skipped
     monkeypatch.setitem(sys.modules, "runners", fake)
-    monkeypatch.setattr(worker, "describe", lambda job: {})
-    monkeypatch.setattr(worker, "driver_module", lambda job: "psycopg")
     job = {
         "runner": "PsycopgPool",
         "sizes": {"repeat": 2, "memory_repeat": 1},
@@ -292,7 +301,9 @@ def test_the_worker_gives_back_its_connections_before_serving_the_app(monkeypatc
     calls = []
 
     class Runner:
-        def __init__(self, sizes):
+        uses_django = False
+
+        def __init__(self, sizes, settings=None):
             pass
 
         def cases(self, scenario):
@@ -304,12 +315,19 @@ def test_the_worker_gives_back_its_connections_before_serving_the_app(monkeypatc
         def close(self):
             pass
 
+        def warm(self):
+            pass
+
+        def describe(self):
+            return {}
+
+        def driver(self):
+            return "psycopg"
+
     fake = types.ModuleType("runners")
     fake.RUNNERS = {"PsycopgPool": Runner}
     fake.Skipped = runners.Skipped
     monkeypatch.setitem(sys.modules, "runners", fake)
-    monkeypatch.setattr(worker, "describe", lambda job: {})
-    monkeypatch.setattr(worker, "driver_module", lambda job: "psycopg")
 
     def serve_app(job):
         calls.append(APP)

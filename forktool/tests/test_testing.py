@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from forktool import cli, databases, testing
+from forktool import cli, databases, testing, venvs
 from forktool.errors import ForkError
 from forktool.testing import judge, parse_output, read_known
 
@@ -112,11 +112,12 @@ def test_each_postgresql_driver_gets_its_venv(repo, monkeypatch, driver, venv):
         made.append(Path(cmd[-1]))
         (Path(cmd[-1]) / "bin").mkdir(parents=True)
         (Path(cmd[-1]) / "bin" / "python").touch()
+        return subprocess.CompletedProcess(cmd, 0, "")
 
     monkeypatch.setattr(testing, "_python_version", lambda python: "3.11")
-    monkeypatch.setattr(testing.subprocess, "run", fake_run)
+    monkeypatch.setattr(venvs.subprocess, "run", fake_run)
     monkeypatch.setattr(
-        testing, "_pip", lambda python, *args, hint="": installed.append(args)
+        venvs, "pip", lambda python, *args, hint="": installed.append(args)
     )
     monkeypatch.setattr(testing, "rebuild", lambda repo, tree: tree.mkdir())
     reqs = repo.root / "requirements"
