@@ -20,6 +20,7 @@ from django.contrib.auth.signals import (
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest, HttpResponse
 from django.test import TestCase, override_settings
+from django.utils.deprecation import RemovedInDjango61Warning
 
 
 class SignalRecorder:
@@ -78,7 +79,9 @@ class AsyncAuthTests(TestCase):
     async def test_alogin_user_none_uses_request_user(self):
         request = request_with_session()
         request.user = await aauthenticate(username="alice", password="wonderland")
-        await alogin(request, None)
+        msg = "Fallback to request.auser() when user is None will be removed."
+        with self.assertWarnsMessage(RemovedInDjango61Warning, msg):
+            await alogin(request, None)
         self.assertEqual(await request.session.aget(SESSION_KEY), str(self.user.pk))
 
     async def test_alogin_errors(self):
