@@ -276,14 +276,9 @@ async def native_probe() -> dict[str, bool]:
         await Note.objects.acreate(name="native probe")
     finally:
         pre_save.disconnect(receiver, sender=Note)
-    loops = getattr(native, "_loops", None)
-    if loops is None:
-        # A build without the private registry: a call that ran in a native
-        # scope took its connection from a pool of this loop.
-        pool = bool(seen.get("scope"))
-    else:
-        pools = loops.get(asyncio.get_running_loop())
-        pool = pools is not None and "default" in pools.pools
+    # The fork's public answer: calls on "default" from this coroutine run
+    # natively, on a pool of this loop.
+    pool = native is not None and native.is_native("default")
     return {
         "scope": bool(seen.get("scope")),
         "same_thread": seen.get("thread") == threading.get_ident(),
@@ -408,20 +403,7 @@ class AsyncRunner(Runner):
                 from django.db import native
             except ImportError:  # A Django without native execution.
                 return
-            aclose_pools = getattr(native, "aclose_pools", None)
-            if aclose_pools is not None:
-                await aclose_pools()
-                return
-            # A build from before aclose_pools(): its private registry.
-            pools = native._loops.get(asyncio.get_running_loop())
-            if pools is None:
-                return
-            # Through the watcher that closes them at the loop's shutdown, if
-            # it has one, so that it is finished too: left suspended, it
-            # would close them again when collected, and with them the pools
-            # the next a-method opens on this loop.
-            closer = getattr(pools, "closer", None)
-            await (pools.aclose() if closer is None else closer.aclose())
+            await native.aclose_pools()
 
         self.loop.run_until_complete(close_pools())
         super().release()

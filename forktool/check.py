@@ -22,7 +22,7 @@ from forktool.tree import populate
 # Patches known to hold formatting-only changes, being rebuilt: their changes
 # are printed as notes instead of failing the check. An entry whose patch no
 # longer has any fails the check, so the list only ever shrinks to empty.
-FORMATTING_PENDING: frozenset[str] = frozenset({"native/0002-async-transactions.patch"})
+FORMATTING_PENDING: frozenset[str] = frozenset()
 # A run of this many consecutive non-blank lines that also stands in an upstream
 # file counts as copied text.
 RUN_LINES = 10

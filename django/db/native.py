@@ -2,7 +2,7 @@
 Native asynchronous execution: task-local connections from per-loop pools.
 
 A database alias whose OPTIONS set "async_pool" runs the async ORM natively:
-django.db.models.async_bridge runs the synchronous ORM code in a greenlet on
+django.db.async_bridge runs the synchronous ORM code in a greenlet on
 the event loop (django.utils.greenlet_bridge) inside a *scope*, and while the
 scope is current, ``connections[alias]`` returns a connection that belongs to
 that one call and awaits the backend's asynchronous driver. The connection is
@@ -18,53 +18,75 @@ django.db.backends.postgresql.native).
 """
 
 import asyncio
+import collections
 import contextvars
-import weakref
+import threading
 from importlib import import_module
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.greenlet_bridge import greenlet_available
 
 __all__ = [
-    "Block",
-    "NativeScope",
-    "TransactionScope",
+    "CallScope",
+    "aclose_pools",
+    "arelease_connections",
     "close_pools",
     "current_scope",
+    "is_native",
     "lend",
     "native_aliases",
     "pool_for",
     "reclaim",
+    "release_connections",
 ]
 
 OPTION = "async_pool"
 
-# The scope of the native call running in this task, if any.
-_scope = contextvars.ContextVar("django_native_scope", default=None)
+# The native call running in this task, if any (a CallScope).
+_call = contextvars.ContextVar("django_native_call", default=None)
 
 
 def current_scope():
-    return _scope.get()
-
-
-# (the DATABASES dict, the aliases with native execution), recomputed when
-# the settings object changes.
-_aliases_cache = (None, frozenset())
+    """
+    Return what gives connections[alias] its connection here: the native call
+    running in this task, else the innermost ``async with atomic()`` level of
+    the task (see django.db.native_atomic), else None.
+    """
+    return _call.get() or native_atomic.current_level()
 
 
 def native_aliases(connections):
-    """The aliases of DATABASES whose OPTIONS turn native execution on."""
-    global _aliases_cache
-    databases = connections.settings
-    cached_for, aliases = _aliases_cache
-    if cached_for is not databases:
-        aliases = frozenset(
-            alias
-            for alias, settings_dict in databases.items()
-            if enabled(settings_dict)
-        )
-        _aliases_cache = (databases, aliases)
-    return aliases
+    """Return the aliases of DATABASES whose OPTIONS turn native execution on."""
+    # Not cached: tests change OPTIONS in place (the dicts stay the same), and
+    # reading a few dicts costs less than noticing that they changed.
+    return frozenset(
+        alias
+        for alias, settings_dict in connections.settings.items()
+        if enabled(settings_dict)
+    )
+
+
+def is_native(using=None):
+    """
+    Return whether the ORM's async calls on database ``using`` made from here
+    run natively: on the running event loop, on a connection of the alias's
+    async pool, rather than in a worker thread.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        # Synchronous code in a thread: its async calls would need a loop.
+        return False
+    alias = using or DEFAULT_DB_ALIAS
+    if alias not in connections.settings or not enabled(connections.settings[alias]):
+        return False
+    try:
+        check_support(connections.settings[alias], alias)
+    except ImproperlyConfigured:
+        return False
+    return True
 
 
 def enabled(settings_dict):
@@ -161,9 +183,61 @@ def _backend_native_module(settings_dict, alias):
 # is then blocked, running the test's event loop or waiting for it), native
 # calls on the loop use it instead of a pooled connection, so that they see
 # the test's data and their writes are rolled back with it.
-# alias -> [connection, how many lend() calls it has had].
+# alias -> [connection, how many lend() calls it has had, its _TurnLock].
 _lent = {}
-_lent_locks = weakref.WeakKeyDictionary()
+
+
+class _TurnLock:
+    """
+    A lock that tasks of any event loop take turns with, without blocking
+    their loop: the lent connection has one transaction, and a test may run
+    native calls on more than one loop (asyncio.run() in a thread, say).
+    """
+
+    def __init__(self):
+        self._mutex = threading.Lock()
+        self._locked = False
+        self._waiters = collections.deque()
+
+    async def acquire(self):
+        loop = asyncio.get_running_loop()
+        with self._mutex:
+            if not self._locked:
+                self._locked = True
+                return
+            waiter = (loop, loop.create_future())
+            self._waiters.append(waiter)
+        try:
+            await waiter[1]
+        except asyncio.CancelledError:
+            with self._mutex:
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    # Already handed over: pass the turn on.
+                    if waiter[1].done() and not waiter[1].cancelled():
+                        self._hand_over()
+            raise
+
+    def release(self):
+        with self._mutex:
+            self._hand_over()
+
+    def _hand_over(self):
+        # With self._mutex held.
+        while self._waiters:
+            loop, future = self._waiters.popleft()
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._grant, future)
+                return
+        self._locked = False
+
+    def _grant(self, future):
+        if future.cancelled():
+            # Its task gave up after the turn was handed to it.
+            self.release()
+        else:
+            future.set_result(None)
 
 
 def lend(alias, connection):
@@ -173,7 +247,7 @@ def lend(alias, connection):
     """
     lent = _lent.get(alias)
     if lent is None or lent[0] is not connection:
-        lent = _lent[alias] = [connection, 0]
+        lent = _lent[alias] = [connection, 0, _TurnLock()]
     lent[1] += 1
 
 
@@ -186,12 +260,24 @@ def reclaim(alias):
 
 
 class _LoopPools:
-    """The pools opened on one event loop, closed when the loop shuts down."""
+    """
+    The pools opened on one event loop, closed when the loop shuts down, and
+    the connections that the loop's tasks hold.
+    """
 
     def __init__(self, loop):
         self.loop = loop
         self.pools = {}
         self.closer = None
+        # task -> {alias: NativeDatabaseWrapper}: the connections a task
+        # keeps from its first native call on an alias to its end.
+        self.held = {}
+        # The tasks whose end is watched (one done callback each, however
+        # often a long-lived task gives its connections back and takes new).
+        self.watched = set()
+        # Tasks that give connections back, kept here so that they aren't
+        # garbage collected before they finish.
+        self.background = set()
 
     def watch_shutdown(self):
         # An event loop finalizes the asynchronous generators still suspended
@@ -203,7 +289,7 @@ class _LoopPools:
                 yield
             finally:
                 if self.loop.is_running():
-                    await self.aclose()
+                    await self.aclose(shutdown=True)
 
         self.closer = closer()
         try:
@@ -216,14 +302,47 @@ class _LoopPools:
         if _loops.get(self.loop) is self:
             del _loops[self.loop]
 
-    async def aclose(self):
+    def in_background(self, coro):
+        """Run coro in a task of its own that can't be garbage collected."""
+        task = self.loop.create_task(coro, context=contextvars.Context())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    def hold(self, task):
+        """Return the connections that task holds, by alias."""
+        held = self.held.get(task)
+        if held is None:
+            held = self.held[task] = {}
+            if task not in self.watched:
+                self.watched.add(task)
+                task.add_done_callback(self.task_done)
+        return held
+
+    def task_done(self, task):
+        self.watched.discard(task)
+        held = self.held.pop(task, None)
+        if held:
+            self.in_background(_give_back([held]))
+
+    async def aclose(self, shutdown=False):
         self._unregister()
+        held, self.held = self.held, {}
+        self.watched = set()
+        await _give_back(held.values())
+        if not shutdown:
+            # This may run in the background itself (close_pools()).
+            current = asyncio.current_task()
+            while pending := [t for t in self.background if t is not current]:
+                await asyncio.gather(*pending, return_exceptions=True)
         pools, self.pools = self.pools, {}
         for pool in pools.values():
-            await pool.close()
+            await pool.close(shutdown)
 
     def close_without_loop(self):
         self._unregister()
+        self.held = {}
+        self.watched = set()
         pools, self.pools = self.pools, {}
         for pool in pools.values():
             pool.close_without_loop()
@@ -237,18 +356,42 @@ class _LoopPools:
                 pass
 
 
+def _give_back(helds):
+    """
+    Return a coroutine that gives back to their pools the connections of
+    helds (dicts of held connections by alias), except those in use: the
+    calls using them see at once that they aren't held any more, and give
+    them back when they end.
+    """
+    connections = []
+    for held in list(helds):
+        connections.extend(held.values())
+        held.clear()
+    return _release_idle(connections)
+
+
+async def _release_idle(connections):
+    for connection in connections:
+        if not connection.native_users:
+            await connection.native_pool.release(connection)
+
+
 _loops = {}
 
 
-def pool_for(alias, connections):
-    """The pool of alias for the running event loop, created if needed."""
-    loop = asyncio.get_running_loop()
+def _loop_pools(loop):
     try:
-        pools = _loops[loop]
+        return _loops[loop]
     except KeyError:
         _forget_closed_loops()
         pools = _loops[loop] = _LoopPools(loop)
         pools.watch_shutdown()
+        return pools
+
+
+def pool_for(alias, connections):
+    """Return the pool of alias for the running event loop, created if needed."""
+    pools = _loop_pools(asyncio.get_running_loop())
     try:
         return pools.pools[alias]
     except KeyError:
@@ -268,59 +411,134 @@ def _forget_closed_loops():
             loop_pools.close_without_loop()
 
 
+def _running_task():
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+def release_connections():
+    """
+    Give the running task's native connections back to their pools, in the
+    background (close_old_connections() calls this). Return the task that
+    does it, or None if there is nothing to give back.
+    """
+    task = _running_task()
+    loop_pools = _loops.get(task.get_loop()) if task is not None else None
+    if loop_pools is None:
+        return None
+    held = loop_pools.held.pop(task, None)
+    if not held:
+        return None
+    return loop_pools.in_background(_give_back([held]))
+
+
+async def arelease_connections():
+    """
+    Give the running task's native connections back to their pools.
+
+    A task keeps the connection its first native call on an alias takes until
+    it ends; a task that lives long (a websocket consumer, a worker loop) can
+    give it back between two units of work with this.
+    """
+    releasing = release_connections()
+    if releasing is not None:
+        await releasing
+
+
 def close_pools():
     """
     Close the pools of native execution (connections.close_all() calls this).
 
-    The pools of loops that no longer run are closed at once; those of a loop
-    running in another thread are closed on that loop, without waiting. A
-    loop's pools also close when the loop shuts down.
+    The pools of loops that no longer run are closed at once; those of a
+    running loop are closed on that loop, without waiting (aclose_pools()
+    waits). A loop's pools also close when the loop shuts down.
     """
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
     for loop_pools in list(_loops.values()):
         loop = loop_pools.loop
         if loop.is_closed() or not loop.is_running():
             loop_pools.close_without_loop()
-        elif loop is not running:
+        elif loop is _running_loop():
+            loop_pools.in_background(loop_pools.aclose())
+        else:
             asyncio.run_coroutine_threadsafe(loop_pools.aclose(), loop)
 
 
-class NativeScope:
+def _running_loop():
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def aclose_pools():
+    """
+    Close the running event loop's pools of native execution, after giving
+    back the connections its tasks hold. The next native call opens new ones.
+    """
+    loop_pools = _loops.get(asyncio.get_running_loop())
+    if loop_pools is not None:
+        await loop_pools.aclose()
+
+
+class CallScope:
     """
     The connections of one native call (or one asynchronous iteration), by
     alias. Entered in the task that runs the call; connections[alias] returns
     them while it is current. Inside ``async with transaction.atomic()``, the
-    block's connection (see TransactionScope, the parent) is used instead for
-    the block's alias.
+    block's connection (see native_atomic.AtomicLevel, the parent) is used
+    instead for the block's alias.
+
+    A call uses the connections that its task holds (task), taking one from
+    the pool the first time; a scope without a task (an iteration, which
+    keeps a server-side cursor open across the task's other calls) takes
+    connections of its own and gives them back when it ends.
     """
 
-    __slots__ = ("blocks", "connections", "handler", "lent", "parent", "token")
+    __slots__ = (
+        "blocks",
+        "connections",
+        "detached",
+        "handler",
+        "held",
+        "lent",
+        "level_token",
+        "parent",
+        "task",
+        "token",
+    )
 
-    def __init__(self, handler, parent=None):
+    def __init__(self, handler, parent=None, task=None, detached=False):
         self.handler = handler
         self.connections = {}
         self.lent = []
         # The atomic blocks whose connection this call holds.
         self.blocks = []
-        # The innermost atomic block of the task, if any: calls made in a call
-        # (an async on_commit() callback, say) see the same blocks.
-        if parent is not None and not isinstance(parent, TransactionScope):
-            parent = parent.parent
+        # The innermost atomic level of the task, if any.
         self.parent = parent
+        # Whether the scope also makes parent the task's innermost level while
+        # it is current (see native_atomic.after_block()).
+        self.detached = detached
+        self.level_token = None
+        self.task = task
+        # The connections of the task that this scope uses.
+        self.held = None
         self.token = None
 
     def __enter__(self):
-        self.token = _scope.set(self)
+        self.token = _call.set(self)
+        if self.detached:
+            self.level_token = native_atomic.set_level(self.parent)
         return self
 
     def __exit__(self, *exc_info):
-        _scope.reset(self.token)
+        _call.reset(self.token)
+        if self.detached:
+            native_atomic.reset_level(self.level_token)
 
     def get(self, alias):
-        """The scope's connection for alias, or None if alias isn't native."""
+        """Return the scope's connection for alias, or None if it isn't native."""
         try:
             return self.connections[alias]
         except KeyError:
@@ -330,33 +548,48 @@ class NativeScope:
             if level is not None:
                 connection = level.block.take(level, self)
                 self.connections[alias] = connection
+                if level.block.pending_levels():
+                    level.block.enter_pending()
                 return connection
         if alias not in native_aliases(self.handler):
             return None
         lent = _lent.get(alias)
         if lent is not None:
-            connection = self._borrow(alias, lent[0])
+            connection = self._borrow(lent[0], lent[2])
+        elif self.task is not None:
+            connection = self._held(alias)
         else:
             connection = pool_for(alias, self.handler).new_connection()
         self.connections[alias] = connection
         return connection
 
-    def _borrow(self, alias, connection):
+    def _held(self, alias):
+        held = self.held
+        if held is None:
+            held = self.held = _loop_pools(self.task.get_loop()).hold(self.task)
+        connection = held.get(alias)
+        if connection is None:
+            connection = held[alias] = pool_for(alias, self.handler).new_connection()
+        else:
+            connection.reuse()
+        connection.native_users += 1
+        return connection
+
+    def _borrow(self, connection, lock):
         from django.utils.greenlet_bridge import await_only
 
         # Tasks take turns with a lent connection: it has one transaction.
-        lock = _lent_locks.get(connection)
-        loop = asyncio.get_running_loop()
-        if lock is None or lock[0] is not loop:
-            lock = _lent_locks[connection] = (loop, asyncio.Lock())
-        await_only(lock[1].acquire())
+        await_only(lock.acquire())
         connection.inc_thread_sharing()
         connection.runs_on_event_loop = True
-        self.lent.append((connection, lock[1]))
+        self.lent.append((connection, lock))
         return connection
 
     async def release(self):
-        """Give every connection back; safe to await while being cancelled."""
+        """
+        Give back the connections the scope took: those its task holds stay
+        with the task if they are clean. Safe to await while being cancelled.
+        """
         connections, self.connections = self.connections, {}
         lent, self.lent = self.lent, []
         blocks, self.blocks = self.blocks, []
@@ -364,212 +597,25 @@ class NativeScope:
             block.give_back()
             del connections[block.alias]
         for connection, lock in lent:
+            del connections[connection.alias]
             del connection.runs_on_event_loop
             connection.dec_thread_sharing()
             lock.release()
-        for connection in connections.values():
-            if not any(connection is borrowed for borrowed, _ in lent):
-                await connection.native_pool.release(connection)
+        held = self.held
+        for alias, connection in connections.items():
+            if held is not None and held.get(alias) is connection:
+                connection.native_users -= 1
+                if connection.native_users or connection.keep():
+                    continue
+                # A connection left in a transaction, broken, or cut off by a
+                # cancellation goes back to the pool, which cleans it.
+                del held[alias]
+            elif held is not None:
+                # Given back already (release_connections()) while in use.
+                connection.native_users -= 1
+                if connection.native_users:
+                    continue
+            await connection.native_pool.release(connection)
 
 
-class Block:
-    """
-    The connection that ``async with transaction.atomic(using=alias)`` holds
-    from the outermost block on alias to its end, for the task that opened it
-    (the owner) and the tasks created inside it; nested blocks of the owner
-    share it as savepoints. Each level of nesting is a TransactionScope.
-
-    A connection runs one query at a time: native calls on it take turns (a
-    task-reentrant lock, held for a whole call, so that the statements of two
-    calls never interleave). A task created inside the block may use it only
-    at the level it was created in, while that level is the innermost and
-    hasn't begun to end: its writes then always belong to the transaction it
-    was started in, never to a savepoint it doesn't know of, nor to what
-    comes after the block. Otherwise, and in threads (sync_to_async() code),
-    the alias raises TransactionManagementError.
-    """
-
-    __slots__ = (
-        "alias",
-        "calls",
-        "ended",
-        "holder",
-        "holds",
-        "levels",
-        "lock",
-        "owner",
-    )
-
-    def __init__(self, handler, alias):
-        self.alias = alias
-        # What holds the connection: a NativeScope of the block's own, which
-        # takes it from the pool (or borrows the one a TestCase lends).
-        self.calls = NativeScope(handler)
-        self.ended = False
-        self.holder = None
-        self.holds = 0
-        self.levels = []
-        self.lock = asyncio.Lock()
-        self.owner = asyncio.current_task()
-
-    def __repr__(self):
-        return "<Block %r of %r>" % (self.alias, self.owner)
-
-    def connection(self):
-        return self.calls.get(self.alias)
-
-    def take(self, level, scope):
-        """The connection, for the native call of scope (in the bridge)."""
-        from django.utils.greenlet_bridge import await_only
-
-        task = asyncio.current_task()
-        if task is not self.holder:
-            # Refuse before waiting: the holder may be the owner ending the
-            # level, running on_commit() callbacks that wait for this task.
-            level.check_usable(task)
-            await_only(self.lock.acquire())
-            self.holder = task
-        self.holds += 1
-        scope.blocks.append(self)
-        try:
-            level.check_usable(task)
-            return self.connection()
-        except BaseException:
-            scope.blocks.remove(self)
-            self.give_back()
-            raise
-
-    def give_back(self):
-        self.holds -= 1
-        if not self.holds:
-            self.holder = None
-            self.lock.release()
-
-
-class TransactionScope:
-    """
-    One level of a Block: what ``async with transaction.atomic()`` makes
-    current in its task for the length of the block.
-    """
-
-    __slots__ = ("block", "closing", "parent", "token")
-
-    def __init__(self, block, parent):
-        self.block = block
-        self.closing = False
-        # The scope that was current when the level was entered: the outer
-        # level, or a block on another alias.
-        self.parent = parent
-        self.token = None
-
-    def block_for(self, alias):
-        """The innermost level of a block on alias in this context, or None."""
-        level = self
-        while level is not None:
-            if level.block.alias == alias:
-                return level
-            level = level.parent
-        return None
-
-    def check_usable(self, task):
-        """Raise unless task may use the block's connection at this level."""
-        block = self.block
-        if task is block.owner and not block.ended:
-            return
-        from django.db.transaction import TransactionManagementError
-
-        # A thread (without an event loop, or with one of its own).
-        if task is None or task.get_loop() is not block.owner.get_loop():
-            raise TransactionManagementError(
-                "Database '%s' is in an 'async with transaction.atomic()' block: "
-                "synchronous code run from that block (with sync_to_async(), for "
-                "example) can't use the block's connection, which belongs to the "
-                "event loop. Use the ORM's async methods inside the block, or "
-                "open the atomic block in the synchronous code." % block.alias
-            )
-        if block.ended or self.closing:
-            raise TransactionManagementError(
-                "Database '%s' can't be used by this task: it was started "
-                "inside an 'async with transaction.atomic()' block of another "
-                "task, and that block has ended. Await the task inside the "
-                "block, or start it outside of the block." % block.alias
-            )
-        if block.levels[-1] is not self:
-            raise TransactionManagementError(
-                "Database '%s' can't be used by this task while the task that "
-                "started it is in a nested atomic block that the task isn't "
-                "part of." % block.alias
-            )
-
-    def get(self, alias):
-        # connections[alias] while the level is current, outside of a native
-        # call: in the block's async code, or in a thread that sync_to_async()
-        # gave a copy of the task's context.
-        level = self.block_for(alias)
-        if level is None:
-            return None
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:
-            task = None
-        level.check_usable(task)
-        return level.block.connection()
-
-    @staticmethod
-    def current():
-        """The innermost level of the running task's context, or None."""
-        current = _scope.get()
-        if current is not None and not isinstance(current, TransactionScope):
-            current = current.parent
-        return current
-
-    @classmethod
-    def enter(cls, handler, alias):
-        """
-        Make a new level current for ``async with atomic(using=alias)``: of
-        the task's block on alias, or of a new block.
-        """
-        current = cls.current()
-        outer = current.block_for(alias) if current is not None else None
-        if outer is None:
-            block = Block(handler, alias)
-        else:
-            block = outer.block
-            if asyncio.current_task() is not block.owner:
-                from django.db.transaction import TransactionManagementError
-
-                raise TransactionManagementError(
-                    "An atomic block on database '%s' can't be opened here: this "
-                    "task was started inside an 'async with "
-                    "transaction.atomic()' block of another task on that "
-                    "database. Open it in the task that owns the block, or start "
-                    "this task outside of the block." % alias
-                )
-        level = cls(block, current)
-        block.levels.append(level)
-        level.token = _scope.set(level)
-        return level
-
-    async def exit(self):
-        """Leave the level; the outermost gives the connection back."""
-        block = self.block
-        block.levels.remove(self)
-        _scope.reset(self.token)
-        if not block.levels:
-            block.ended = True
-            await block.calls.release()
-
-
-def after_block(connection):
-    """
-    A scope for the on_commit() callbacks of connection, if it is a block's:
-    they run after its outermost block has committed, as code that follows
-    the block does, so tasks they start aren't taken for the block's own.
-    """
-    scope = _scope.get()
-    level = scope if isinstance(scope, TransactionScope) else scope.parent
-    while level is not None:
-        if level.block.calls.connections.get(level.block.alias) is connection:
-            return NativeScope(level.block.calls.handler, level.parent)
-        level = level.parent
-    return None
+from django.db import native_atomic  # NOQA isort:skip

@@ -13,13 +13,21 @@ spawn() and await_only() need it, and in_bridge() is False without it.
 """
 
 import sys
+import threading
 
 try:
     import greenlet
 except ImportError:  # pragma: no cover
     greenlet = None
 
-__all__ = ["BridgeError", "await_only", "greenlet_available", "in_bridge", "spawn"]
+__all__ = [
+    "BridgeError",
+    "await_only",
+    "greenlet_available",
+    "in_bridge",
+    "run_inline",
+    "spawn",
+]
 
 
 class BridgeError(RuntimeError):
@@ -34,23 +42,74 @@ if greenlet is not None:
     getcurrent = greenlet.getcurrent
 
     class _BridgeGreenlet(greenlet.greenlet):
+        """A worker that runs the functions spawn() is given, one at a time."""
+
         __slots__ = ("driver",)
 
-        def __init__(self, run, driver):
-            super().__init__(run, driver)
-            self.driver = driver
-            # Share the task's contextvars, so that code in the greenlet sees
-            # (and sets) the same context as the coroutine around it.
-            self.gr_context = driver.gr_context
-
     def in_bridge():
-        """Whether the caller runs inside a function started by spawn()."""
+        """Return whether the caller runs inside a function started by spawn()."""
         return type(getcurrent()) is _BridgeGreenlet
 
 else:  # pragma: no cover
 
     def in_bridge():
         return False
+
+
+class _Outcome:
+    """What a worker hands back when a function ends: its result or error."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value=None, error=None):
+        self.value = value
+        self.error = error
+
+
+def _work(job):
+    # The run() of a worker greenlet: between two jobs it waits, suspended,
+    # in the switch that hands back the last one's outcome. Reusing workers
+    # matters: a greenlet that finishes frees the chunk of memory that holds
+    # its Python frames, and a new one maps and faults in another.
+    while True:
+        func, args, kwargs = job
+        job = None
+        try:
+            outcome = _Outcome(func(*args, **kwargs))
+        except greenlet.GreenletExit:
+            # The worker is being thrown away (garbage collected).
+            raise
+        except BaseException as error:
+            outcome = _Outcome(error=error)
+        del func, args, kwargs
+        job = getcurrent().driver.switch(outcome)
+
+
+# Idle workers, by thread (a greenlet can only run in its own thread).
+_idle = threading.local()
+_MAX_IDLE = 64
+
+
+def _worker(driver):
+    try:
+        idle = _idle.workers
+    except AttributeError:
+        idle = _idle.workers = []
+    worker = idle.pop() if idle else _BridgeGreenlet(_work, driver)
+    worker.driver = driver
+    worker.parent = driver
+    # Share the task's contextvars, so that code in the greenlet sees (and
+    # sets) the same context as the coroutine around it.
+    worker.gr_context = driver.gr_context
+    return worker
+
+
+def _park(worker):
+    worker.driver = None
+    worker.gr_context = None
+    idle = _idle.workers
+    if len(idle) < _MAX_IDLE:
+        idle.append(worker)
 
 
 class _Resume:
@@ -115,9 +174,9 @@ async def spawn(func, /, *args, **kwargs):
     """Run func(*args, **kwargs) in a greenlet and return its result."""
     if greenlet is None:  # pragma: no cover
         raise BridgeError("greenlet must be installed to use spawn().")
-    child = _BridgeGreenlet(func, getcurrent())
-    result = child.switch(*args, **kwargs)
-    while not child.dead:
+    child = _worker(getcurrent())
+    result = child.switch((func, args, kwargs))
+    while type(result) is not _Outcome:
         try:
             value = await result
         except BaseException:
@@ -127,7 +186,31 @@ async def spawn(func, /, *args, **kwargs):
         else:
             _drive_from_here(child)
             result = child.switch(value)
-    return result
+    _park(child)
+    if result.error is not None:
+        error, result.error = result.error, None
+        raise error
+    return result.value
+
+
+def run_inline(func, /, *args, **kwargs):
+    """
+    Run func(*args, **kwargs) as spawn() would, from synchronous code, and
+    return its result: for code whose awaitables all finish without waiting.
+    One that has to wait is refused with BridgeError, raised in func.
+    """
+    child = _worker(getcurrent())
+    result = child.switch((func, args, kwargs))
+    if type(result) is not _Outcome:
+        result.coro.close()
+        result = child.throw(
+            BridgeError("run_inline() can't run code that waits for a result.")
+        )
+    _park(child)
+    if result.error is not None:
+        error, result.error = result.error, None
+        raise error
+    return result.value
 
 
 def _drive_from_here(child):

@@ -4,8 +4,8 @@ from unittest import mock
 
 from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Max, Q, Sum, async_bridge
+from django.db import DEFAULT_DB_ALIAS, async_bridge, connections
+from django.db.models import Max, Q, Sum
 from django.db.models.query import ModelIterable, QuerySet
 from django.test import TestCase, skipUnlessDBFeature
 from django.utils import timezone

@@ -85,13 +85,27 @@ def backend_pid(using="default"):
 
 async def run_native(func, *args):
     """Run sync func on the native path, as the ORM's a-methods do."""
-    from django.db.models.async_bridge import run_sync
+    from django.db.async_bridge import run_sync
 
     return await run_sync(func, *args)
 
 
 def pool_stats(using="default"):
     return native.pool_for(using, connections).pool.get_stats()
+
+
+async def pool_stats_when_idle(using="default"):
+    """
+    The pool's statistics once the running task has given its connections
+    back and the tasks that ended have had theirs given back (just after).
+    """
+    await native.arelease_connections()
+    for _ in range(50):
+        stats = pool_stats(using)
+        if stats["pool_available"] == stats["pool_size"]:
+            break
+        await asyncio.sleep(0.01)
+    return stats
 
 
 @native_on
@@ -246,7 +260,7 @@ class NativeConnectionTests(TransactionTestCase):
         qs = sleeping(Author.objects.all(), 0.2).values_list("pid", "nap")
         rows = await asyncio.gather(*(qs.aget() for _ in range(4)))
         self.assertEqual(len({pid for pid, _ in rows}), 4)
-        stats = pool_stats()
+        stats = await pool_stats_when_idle()
         self.assertEqual(stats["pool_available"], stats["pool_size"])
 
     async def test_aliases_have_pools_of_their_own(self):
@@ -286,7 +300,7 @@ class NativeConnectionTests(TransactionTestCase):
             [row for row in rows if row[1] != "idle"],
             [],
         )
-        stats = pool_stats()
+        stats = await pool_stats_when_idle()
         self.assertEqual(stats["pool_available"], stats["pool_size"])
         self.assertEqual(await Author.objects.acount(), 1)
 
@@ -314,7 +328,7 @@ class NativeConnectionTests(TransactionTestCase):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        stats = pool_stats()
+        stats = await pool_stats_when_idle()
         self.assertEqual(stats["pool_available"], stats["pool_size"])
         self.assertLessEqual(stats["pool_size"], 8)
         rows = await run_native(activity)
@@ -325,8 +339,8 @@ class NativeConnectionTests(TransactionTestCase):
         options = connections["default"].settings_dict["OPTIONS"]
         small = {"async_pool": {"min_size": 1, "max_size": 1, "timeout": 0.3}}
         with mock.patch.dict(options, small):
-            # A new loop would make a new pool; this test's loop has none yet.
-            native._loops.pop(asyncio.get_running_loop(), None)
+            # Pools made with the settings above.
+            await native.aclose_pools()
             rows = Author.objects.aiterator(chunk_size=1)
             self.assertEqual((await rows.__anext__()).name, "Ann")
             msg = (
@@ -337,6 +351,7 @@ class NativeConnectionTests(TransactionTestCase):
                 await Author.objects.acount()
             await rows.aclose()
             self.assertEqual(await Author.objects.acount(), 1)
+            await native.aclose_pools()
 
     @skipIf(
         connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"),
@@ -385,15 +400,16 @@ class NativeConnectionTests(TransactionTestCase):
         # connections.close_all() from another thread closes a running loop's
         # pools; the loop's next call opens new ones, which the old pools'
         # closing again (at loop shutdown) must leave alone.
-        loop = asyncio.get_running_loop()
         await run_native(backend_pid)
-        first = native._loops[loop]
-        await first.aclose()
+        first = native.pool_for("default", connections)
+        await native.aclose_pools()
         await run_native(backend_pid)
-        second = native._loops[loop]
+        second = native.pool_for("default", connections)
         self.assertIsNot(second, first)
-        await first.aclose()
-        self.assertIs(native._loops.get(loop), second)
+        self.assertIs(first.pool.closed, True)
+        await native.aclose_pools()
+        self.assertIs(second.pool.closed, True)
+        self.assertIsNot(native.pool_for("default", connections), second)
 
     @skip_behind_a_pooler
     def test_pools_belong_to_their_loop(self):
@@ -404,8 +420,6 @@ class NativeConnectionTests(TransactionTestCase):
         loop1, pid1 = asyncio.run(query())
         loop2, pid2 = asyncio.run(query())
         # Each loop had its own pool, closed when the loop shut down.
-        self.assertNotIn(loop1, native._loops)
-        self.assertNotIn(loop2, native._loops)
         pids = open_pids(gone={pid1[0], pid2[0]})
         self.assertNotIn(pid1[0], pids)
         self.assertNotIn(pid2[0], pids)

@@ -22,7 +22,8 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.signals import connection_created
-from django.db.native import OPTION, after_block
+from django.db.native import OPTION, _loop_pools
+from django.db.native_atomic import after_block
 from django.utils.greenlet_bridge import await_only, spawn
 
 from .psycopg_any import is_psycopg3
@@ -91,6 +92,11 @@ class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
     asyncio.run() (or asgiref's async_to_sync()) cancels every task at loop
     shutdown goes back to waiting for jobs, and the shutdown then waits for
     it forever. Cancelling the task again makes that next wait raise.
+
+    This class is the only code that uses psycopg_pool's private attributes
+    (_connect(), _add_connection(), _lock, _pool, _waiting, _closed) and
+    psycopg's (AsyncConnection._closed); setup.cfg bounds the psycopg-pool
+    versions they were checked against.
     """
 
     in_use = 0
@@ -132,6 +138,22 @@ class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
         for client in waiting:
             await client.fail(error)
 
+    def idle_connections(self):
+        """Return the connections waiting in the pool."""
+        return list(self._pool)
+
+    def close_without_loop(self, taken=()):
+        """
+        Close the pool's connections, and those in taken, once its event loop
+        is gone: nothing can be awaited any more.
+        """
+        self._closed = True
+        connections = [*self._pool, *taken]
+        self._pool.clear()
+        for aconnection in connections:
+            aconnection.pgconn.finish()
+            aconnection._closed = True
+
 
 class _SingleAttempt:
     """What the pool asks of a connection attempt's retry policy: no retry."""
@@ -172,14 +194,47 @@ class AsyncServerSideCursor(ClientCursorMixin, AsyncServerCursor):
     """A named cursor for iterator() and aiterator(), binding on the client."""
 
 
+def _forward(name):
+    """A read-only property that returns the wrapped object's attribute."""
+    return property(
+        lambda self: getattr(self._wrapped, name),
+        doc="The %s of the wrapped psycopg object." % name,
+    )
+
+
 class BridgedCursor(CursorMixin):
-    """A synchronous cursor over a psycopg AsyncCursor (in the bridge only)."""
+    """
+    A synchronous cursor over a psycopg AsyncCursor (in the bridge only).
+
+    Each method and attribute of psycopg's cursors that Django uses is
+    wrapped here; there is no passthrough of the others, which would hand
+    out the AsyncCursor's coroutines un-awaited.
+    """
 
     def __init__(self, cursor):
-        self.cursor = cursor
+        self.cursor = self._wrapped = cursor
 
-    def __getattr__(self, name):
-        return getattr(self.cursor, name)
+    adapters = _forward("adapters")
+    arraysize = _forward("arraysize")
+    closed = _forward("closed")
+    description = _forward("description")
+    name = _forward("name")
+    pgresult = _forward("pgresult")
+    rowcount = _forward("rowcount")
+    rownumber = _forward("rownumber")
+    statusmessage = _forward("statusmessage")
+
+    @property
+    def connection(self):
+        return self._wrapped.connection
+
+    @property
+    def itersize(self):
+        return getattr(self._wrapped, "itersize", 100)
+
+    @itersize.setter
+    def itersize(self, value):
+        self._wrapped.itersize = value
 
     def __enter__(self):
         return self
@@ -189,7 +244,7 @@ class BridgedCursor(CursorMixin):
 
     def __iter__(self):
         fetchmany = self.fetchmany
-        size = getattr(self.cursor, "itersize", 100)
+        size = self.itersize
         while rows := fetchmany(size):
             yield from rows
 
@@ -223,10 +278,19 @@ class BridgedConnection:
     """
 
     def __init__(self, aconnection):
-        self.aconnection = aconnection
+        self.aconnection = self._wrapped = aconnection
 
-    def __getattr__(self, name):
-        return getattr(self.aconnection, name)
+    adapters = _forward("adapters")
+    broken = _forward("broken")
+    closed = _forward("closed")
+    info = _forward("info")
+    pgconn = _forward("pgconn")
+
+    @property
+    def connection(self):
+        # What psycopg's adaptation (sql.quote(), TypeInfo.register()) reads
+        # from a context: the connection whose adapters and encoding apply.
+        return self.aconnection
 
     def cursor(self, name=None, *, scrollable=None, withhold=False):
         if name:
@@ -283,6 +347,10 @@ class NativeDatabaseWrapper(DatabaseWrapper):
     def __init__(self, settings_dict, alias, native_pool):
         super().__init__(settings_dict, alias)
         self.native_pool = native_pool
+        # How many native calls (scopes) of its task are using it.
+        self.native_users = 0
+        # The settings that the session was set up for (see reuse()).
+        self.settings_seen = None
 
     # Not cached: a wrapper serves many calls, and tests change the settings.
     timezone = property(BaseDatabaseWrapper.timezone.func)
@@ -313,6 +381,41 @@ class NativeDatabaseWrapper(DatabaseWrapper):
             self.set_autocommit(False)
         self.init_connection_state()
         self.run_on_commit = []
+        self.settings_seen = _time_zone_settings(self.settings_dict)
+
+    def reuse(self):
+        """
+        Prepare the connection that a task kept for its next call: nothing
+        but the time zone settings (which tests override) can have changed.
+        """
+        if self.connection is not None:
+            seen = _time_zone_settings(self.settings_dict)
+            if seen != self.settings_seen:
+                self.check_settings()
+                self.init_connection_state()
+                self.settings_seen = seen
+
+    def keep(self):
+        """
+        Return whether the connection may stay with its task once a call
+        ends: it must be idle, out of any transaction, in autocommit mode.
+        """
+        connection = self.connection
+        if connection is None:
+            return True
+        aconnection = connection.aconnection
+        if (
+            aconnection.closed
+            or aconnection.info.transaction_status != IDLE
+            or not aconnection.autocommit
+            or self.in_atomic_block
+            or self.needs_rollback
+            or self.closed_in_transaction
+        ):
+            return False
+        # Errors that left it usable don't make it obsolete.
+        self.errors_occurred = False
+        return True
 
     def get_new_connection(self, conn_params):
         aconnection = await_only(self.native_pool.getconn())
@@ -355,6 +458,10 @@ class NativeDatabaseWrapper(DatabaseWrapper):
                     _await_result(func())
         finally:
             await_only(scope.release())
+
+
+def _time_zone_settings(settings_dict):
+    return (settings.USE_TZ, settings.TIME_ZONE, settings_dict["TIME_ZONE"])
 
 
 def _await_result(result):
@@ -412,6 +519,9 @@ class NativePool:
             )
         self._opening = None
         self._free = []
+        # The connections taken from the pool and not given back yet: those
+        # of tasks that a loop's shutdown cancelled are closed with the pool.
+        self._out = set()
 
     def __repr__(self):
         return "<NativePool %r %r>" % (self.alias, self.pool)
@@ -454,10 +564,13 @@ class NativePool:
 
     async def getconn(self):
         opening = self._opening
-        if opening is None:
+        if opening is None or (
+            opening.done() and (opening.cancelled() or opening.exception())
+        ):
             # The pool's workers are tasks: start them in a context of their
             # own rather than in the calling task's, and finish opening even
-            # if the first caller is cancelled.
+            # if the first caller is cancelled. An attempt that failed is
+            # made again by the next call.
             opening = self._opening = asyncio.get_running_loop().create_task(
                 self.pool.open(), context=contextvars.Context()
             )
@@ -471,6 +584,7 @@ class NativePool:
             except psycopg_pool.PoolTimeout:
                 raise self._timeout_error() from self.pool.connect_error
             if not _cut_off(aconnection):
+                self._out.add(aconnection)
                 return aconnection
             # Its server went away (a restart, pg_terminate_backend(), an
             # idle timeout): the pool replaces it.
@@ -498,6 +612,7 @@ class NativePool:
         return psycopg_pool.PoolTimeout(message)
 
     async def putconn(self, aconnection):
+        self._out.discard(aconnection)
         await self.pool.putconn(aconnection)
 
     async def release(self, wrapper):
@@ -510,6 +625,7 @@ class NativePool:
         wrapper.savepoint_ids = []
         wrapper.atomic_blocks = []
         wrapper.needs_rollback = False
+        wrapper.native_users = 0
         self._free.append(wrapper)
         if connection is None:
             return
@@ -526,19 +642,26 @@ class NativePool:
         except BaseException:
             # Interrupted while cleaning up: don't wait any longer, but don't
             # lose the connection either.
-            asyncio.get_running_loop().create_task(self._discard(aconnection))
+            _loop_pools(asyncio.get_running_loop()).in_background(
+                self._discard(aconnection)
+            )
             raise
-        await self.pool.putconn(aconnection)
+        await self.putconn(aconnection)
 
     async def _discard(self, aconnection):
         await aconnection.close()
-        await self.pool.putconn(aconnection)
+        await self.putconn(aconnection)
 
-    async def close(self):
+    async def close(self, shutdown=False):
+        """
+        Close the pool. At the loop's shutdown, also close the connections
+        that weren't given back: their tasks were cancelled; otherwise, those
+        in use close when their calls give them back.
+        """
         self._free = []
         if self._opening is None:
             return
-        idle = list(getattr(self.pool, "_pool", ()))
+        idle = self.pool.idle_connections()
         try:
             await self.pool.close()
         except asyncio.CancelledError:
@@ -548,16 +671,15 @@ class NativePool:
             # connections that were waiting in the pool anyway.
             for aconnection in idle:
                 await aconnection.close()
+        if shutdown:
+            out, self._out = self._out, set()
+            for aconnection in out:
+                await aconnection.close()
 
     def close_without_loop(self):
         """Close the pool's connections once its event loop is gone."""
         self._free = []
         if self._opening is None:
             return
-        pool = self.pool
-        pool._closed = True
-        connections = list(pool._pool)
-        pool._pool.clear()
-        for aconnection in connections:
-            aconnection.pgconn.finish()
-            aconnection._closed = True
+        taken, self._out = self._out, set()
+        self.pool.close_without_loop(taken)

@@ -13,21 +13,23 @@ module, which decides, per call, where it runs:
   and Django's connections belong to one thread.
 """
 
+from asyncio import current_task
 from itertools import islice
 
 from asgiref.sync import sync_to_async
 
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, router
-from django.db.native import (
-    OPTION,
-    NativeScope,
-    TransactionScope,
-    current_scope,
-    native_aliases,
-)
+from django.db.native import OPTION, CallScope, native_aliases
+from django.db.native_atomic import AtomicLevel, current_level
 from django.utils.greenlet_bridge import spawn
 
-__all__ = ["enter_atomic", "exit_atomic", "iterate_in_chunks", "run_sync"]
+__all__ = [
+    "enter_atomic",
+    "exit_atomic",
+    "iterate_in_chunks",
+    "run_sync",
+    "run_sync_using",
+]
 
 
 def _call_aliases(target):
@@ -80,9 +82,12 @@ def _native_step(scope):
 
 
 async def _run_natively(func, /, *args, **kwargs):
-    scope = NativeScope(connections, current_scope())
+    # The call uses the connections its task holds (taken from the pool by
+    # the task's first call on each alias).
+    scope = CallScope(connections, current_level(), current_task())
     try:
-        return await _native_step(scope)(func, *args, **kwargs)
+        with scope:
+            return await spawn(func, *args, **kwargs)
     finally:
         await scope.release()
 
@@ -90,6 +95,16 @@ async def _run_natively(func, /, *args, **kwargs):
 async def run_sync(func, /, *args, **kwargs):
     """Await func(*args, **kwargs), run where sync ORM code may safely run."""
     if _runs_natively(getattr(func, "__self__", args[0] if args else None)):
+        return await _run_natively(func, *args, **kwargs)
+    return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+
+
+async def run_sync_using(using, func, /, *args, **kwargs):
+    """
+    run_sync() for a function that runs its queries on database using (the
+    functions of django.db.transaction, whose first argument isn't an alias).
+    """
+    if _runs_natively(using or DEFAULT_DB_ALIAS):
         return await _run_natively(func, *args, **kwargs)
     return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
 
@@ -108,7 +123,9 @@ async def enter_atomic(atomic):
             "(PostgreSQL with psycopg 3). Without it, put the block in a "
             "synchronous function and call that with sync_to_async()." % (alias, OPTION)
         )
-    level = TransactionScope.enter(connections, alias)
+    level = AtomicLevel.enter(connections, alias)
+    if level.defer_entry(atomic):
+        return
     try:
         await _run_natively(atomic.__enter__)
     except BaseException:
@@ -119,9 +136,15 @@ async def enter_atomic(atomic):
 
 async def exit_atomic(atomic, exc_type, exc_value, traceback):
     """The end of ``async with atomic:``: commit or roll back, then unpin."""
-    level = TransactionScope.current().block_for(atomic.using or DEFAULT_DB_ALIAS)
+    level = AtomicLevel.current().block_for(atomic.using or DEFAULT_DB_ALIAS)
     # From now on, tasks created in this level can't use the connection.
     level.closing = True
+    if level.pending is not None:
+        # Never entered: the block ran no query, so there is nothing to
+        # commit or roll back.
+        level.pending = None
+        await level.exit()
+        return
     try:
         await _run_natively(atomic.__exit__, exc_type, exc_value, traceback)
     finally:
@@ -143,7 +166,9 @@ async def iterate_in_chunks(iterator, chunk_size):
     advanced in the worker thread.
     """
     if _runs_natively(iterator):
-        scope = NativeScope(connections, current_scope())
+        # Connections of its own, not its task's: its server-side cursor
+        # stays open while the task makes other calls between two chunks.
+        scope = CallScope(connections, current_level())
         step = _native_step(scope)
     else:
         scope, step = None, run_sync
