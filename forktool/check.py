@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from forktool import dep3, fetch, formatting, patching, security
+from forktool import dep3, fetch, formatting, patching, renumber, security
 from forktool.config import Repo
 from forktool.errors import ForkError
 from forktool.progress import step
@@ -200,6 +200,30 @@ def check_series(repo: Repo) -> list[str]:
         name = path.relative_to(repo.patches_dir).as_posix()
         if name not in seen:
             problems.append(f"{name} is not listed in patches/series")
+    if not problems:
+        problems += check_series_order(names)
+    return problems
+
+
+def check_series_order(names: list[str]) -> list[str]:
+    """The series reads as a table of contents: grouped by section, in
+    renumber.SECTIONS order, numbered in applied order within each section.
+    `forktool renumber` puts it right."""
+    try:
+        plan = renumber.make_plan(names)
+    except ForkError as exc:
+        return [f"patches/series: {exc}"]
+    problems = [
+        f"patches/series: {name} is out of its section's place" for name in plan.moved()
+    ]
+    problems += [
+        f"patches/series: {old} is numbered out of applied order " f"(would be {new})"
+        for old, new in plan.renames.items()
+    ]
+    if problems:
+        problems.append(
+            "patches/series: run `python -m forktool renumber` to see the plan"
+        )
     return problems
 
 

@@ -153,3 +153,17 @@ def test_export_keeps_section_comments_and_check_and_tree_ignore_them(repo, tmp_
     assert run_checks(repo) == []
     tree = build(repo, tmp_path / "tree", quiet=True)
     assert "* 3 + 22" in (tree / "django" / "core.py").read_text()
+
+
+def test_check_wants_sections_in_order_and_numbers_in_applied_order():
+    from forktool.check import check_series_order
+
+    assert check_series_order(["core/0001-a.patch", "web/0001-b.patch"]) == []
+    moved = check_series_order(["web/0001-b.patch", "core/0001-a.patch"])
+    assert any("out of its section's place" in problem for problem in moved)
+    swapped = check_series_order(["docs/0002-b.patch", "docs/0001-a.patch"])
+    assert any(
+        "docs/0002-b.patch is numbered out of applied order" in p for p in swapped
+    )
+    unknown = check_series_order(["misc/0001-a.patch"])
+    assert unknown and "misc" in unknown[0]
