@@ -266,6 +266,25 @@ def _read_optional(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
+def check_later(repo: Repo, *, quiet: bool = True) -> list[str]:
+    """The vendoring check against upstream.toml's later releases.
+
+    The fork backports their features; their text is as off-limits as the
+    base's. Slower than the rest (seven sdists), so `check --later` asks.
+    """
+    say = (lambda message: None) if quiet else step
+    problems = []
+    for release in repo.later_releases():
+        sdist = fetch.fetch(release)
+        say(f"Comparing the repository's files with {sdist.name}")
+        index = UpstreamIndex(fetch.read_members(sdist))
+        problems += [
+            f"{problem} (Django {release.version})"
+            for problem in check_vendoring(repo, index)
+        ]
+    return problems
+
+
 def run_checks(repo: Repo, *, quiet: bool = True) -> list[str]:
     """Return every problem found (an empty list means the fork is sound).
 

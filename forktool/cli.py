@@ -22,11 +22,13 @@ def _tree(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from forktool.check import run_checks
+    from forktool.check import check_later, run_checks
     from forktool.patching import read_series
 
     repo = find_repo()
     problems = run_checks(repo, quiet=False)
+    if args.later:
+        problems += check_later(repo, quiet=False)
     for problem in problems:
         print(f"check: {problem}")
     if problems:
@@ -35,7 +37,8 @@ def _check(args: argparse.Namespace) -> int:
     count = len(read_series(repo.series_file))
     print(
         f"check: ok ({count} patches apply cleanly, headers and formatting in "
-        "order, no collisions, nothing vendored)"
+        "order, no collisions, nothing vendored"
+        + (", nor from the later releases)" if args.later else ")")
     )
     return 0
 
@@ -148,6 +151,12 @@ def parser() -> argparse.ArgumentParser:
         "check",
         help="series, DEP-3 headers, clean application, formatting-only "
         "changes, collisions and vendoring",
+    )
+    s.add_argument(
+        "--later",
+        action="store_true",
+        help="also judge the repository against the later upstream releases "
+        "that upstream.toml lists (downloads them once)",
     )
     s.set_defaults(func=_check)
 

@@ -44,18 +44,28 @@ class Repo:
         return self.root / "build"
 
     def upstream(self) -> Upstream:
+        return self._releases()[0]
+
+    def later_releases(self) -> list[Upstream]:
+        """upstream.toml's [[later]] releases: judged against, never applied."""
+        return self._releases()[1:]
+
+    def _releases(self) -> list[Upstream]:
         path = self.root / "upstream.toml"
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))["upstream"]
-            return Upstream(
-                name=str(data["name"]),
-                version=str(data["version"]),
-                sdist=str(data["sdist"]),
-                sha256=str(data["sha256"]).lower(),
-            )
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            return [
+                Upstream(
+                    name=str(entry["name"]),
+                    version=str(entry["version"]),
+                    sdist=str(entry["sdist"]),
+                    sha256=str(entry["sha256"]).lower(),
+                )
+                for entry in [data["upstream"], *data.get("later", [])]
+            ]
         except FileNotFoundError:
             raise ForkError(f"{path} is missing") from None
-        except (KeyError, tomllib.TOMLDecodeError) as exc:
+        except (KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
             raise ForkError(f"{path} is not a valid upstream description: {exc}")
 
 

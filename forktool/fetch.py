@@ -59,6 +59,9 @@ def download(upstream: Upstream, dest_dir: Path) -> Path:
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps",
         "--no-binary", ":all:", "--retries", "2", "--timeout", "20",
+        # Never installed: a later release that needs a newer Python is
+        # still downloaded, for `check --later`.
+        "--ignore-requires-python",
         "--disable-pip-version-check", "-d", str(dest_dir), upstream.requirement,
     ]  # fmt: skip
     proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
