@@ -24,6 +24,7 @@ import threading
 from importlib import import_module
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.pool_options import check_pool_option
 from django.utils.greenlet_bridge import greenlet_available
 
 __all__ = [
@@ -116,50 +117,7 @@ def check_option(settings_dict, alias):
     Return the keyword arguments for the pool that OPTIONS["async_pool"] asks
     for, raising ImproperlyConfigured if it can't be honored.
     """
-    value = settings_dict["OPTIONS"].get(OPTION)
-    if value is True:
-        return {}
-    if isinstance(value, dict):
-        return check_sizes(dict(value), alias)
-    raise ImproperlyConfigured(
-        "OPTIONS['%s'] of database '%s' must be True or a dict of keyword "
-        "arguments for the connection pool, not %r." % (OPTION, alias, value)
-    )
-
-
-def check_sizes(pool_kwargs, alias):
-    """
-    Refuse pool sizes that no pool can have: min_size must be an integer of
-    at least 0, max_size one of at least 1 and not below min_size. A
-    max_size of None (or none) means min_size, as in psycopg_pool. Return
-    pool_kwargs, without a max_size of None.
-    """
-    if pool_kwargs.get("max_size", 0) is None:
-        del pool_kwargs["max_size"]
-    for name, least in (("min_size", 0), ("max_size", 1)):
-        if name not in pool_kwargs:
-            continue
-        size = pool_kwargs[name]
-        if not isinstance(size, int) or isinstance(size, bool) or size < least:
-            raise ImproperlyConfigured(
-                "OPTIONS['%s']['%s'] of database '%s' must be an integer of at "
-                "least %d, not %r." % (OPTION, name, alias, least, size)
-            )
-    min_size = pool_kwargs.get("min_size")
-    max_size = pool_kwargs.get("max_size")
-    if max_size is None:
-        if min_size == 0:
-            raise ImproperlyConfigured(
-                "OPTIONS['%s'] of database '%s' sets 'min_size' to 0: it also "
-                "needs a 'max_size' of at least 1 (max_size defaults to "
-                "min_size)." % (OPTION, alias)
-            )
-    elif min_size is not None and min_size > max_size:
-        raise ImproperlyConfigured(
-            "OPTIONS['%s'] of database '%s' sets 'min_size' (%d) above "
-            "'max_size' (%d)." % (OPTION, alias, min_size, max_size)
-        )
-    return pool_kwargs
+    return check_pool_option(settings_dict, alias, OPTION)
 
 
 def _backend_native_module(settings_dict, alias):

@@ -609,7 +609,20 @@ class PoolConfigurationErrorTests(SimpleTestCase):
         )
         self.assertRefused(
             "Invalid OPTIONS['pool'] of database 'pool_tests': ",
+            {"num_workers": 0},
+        )
+
+    def test_impossible_sizes(self):
+        # The checks and messages of OPTIONS['async_pool'].
+        self.assertRefused(
+            "OPTIONS['pool'] of database 'pool_tests' sets 'min_size' (4) above "
+            "'max_size' (2).",
             {"min_size": 4, "max_size": 2},
+        )
+        self.assertRefused(
+            "OPTIONS['pool']['max_size'] of database 'pool_tests' must be an "
+            "integer of at least 1, not 0.",
+            {"max_size": 0},
         )
 
     @unittest.skipIf(psycopg_pool is None, "psycopg_pool isn't installed")

@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.signals import connection_created
 from django.db.native import OPTION, _loop_pools
 from django.db.native_atomic import after_block
+from django.db.pool_options import DEFAULT_POOL_NAME, check_pool_arguments
 from django.utils.greenlet_bridge import await_only, spawn
 
 from .psycopg_any import is_psycopg3
@@ -46,21 +47,13 @@ from psycopg import AsyncClientCursor, AsyncConnection, AsyncServerCursor  # NOQ
 from psycopg.client_cursor import ClientCursorMixin  # NOQA
 from psycopg.pq import TransactionStatus  # NOQA
 
-from django.db.backends.base.base import BaseDatabaseWrapper  # NOQA isort:skip
-
 from .base import (  # NOQA isort:skip
+    ConnectionSetup,
     DatabaseWrapper,
+    LiveTimeZone,
     _cut_off,
-    configure_role,
-    configure_timezone,
-    get_isolation_level,
 )
-from .psycopg_any import (  # NOQA isort:skip
-    CursorMixin,
-    configure_adapters,
-    set_client_encoding_utf8,
-    set_isolation_level,
-)
+from .psycopg_any import CursorMixin  # NOQA isort:skip
 
 IDLE = TransactionStatus.IDLE
 
@@ -331,7 +324,7 @@ class BridgedConnection:
         await_only(self.aconnection.close())
 
 
-class NativeDatabaseWrapper(DatabaseWrapper):
+class NativeDatabaseWrapper(LiveTimeZone, DatabaseWrapper):
     """
     The backend's DatabaseWrapper for one native call at a time: its
     connection is taken from the pool when needed and given back by release().
@@ -351,10 +344,6 @@ class NativeDatabaseWrapper(DatabaseWrapper):
         self.native_users = 0
         # The settings that the session was set up for (see reuse()).
         self.settings_seen = None
-
-    # Not cached: a wrapper serves many calls, and tests change the settings.
-    timezone = property(BaseDatabaseWrapper.timezone.func)
-    timezone_name = property(BaseDatabaseWrapper.timezone_name.func)
 
     def get_connection_params(self):
         # The pool has them.
@@ -477,20 +466,15 @@ class NativePool:
         self.settings_dict = settings_dict
         # Validate the settings and build the driver's arguments as the
         # synchronous backend does.
-        self._probe = NativeDatabaseWrapper(settings_dict, alias, self)
-        kwargs = DatabaseWrapper.get_connection_params(self._probe)
+        probe = NativeDatabaseWrapper(settings_dict, alias, self)
+        kwargs = DatabaseWrapper.get_connection_params(probe)
         kwargs.pop("cursor_factory", None)
         kwargs["cursor_factory"] = AsyncCursor
         kwargs["autocommit"] = True
-        options = settings_dict["OPTIONS"]
-        self.isolation_level = get_isolation_level(options)
-        self.role = options.get("assume_role")
-        for reserved in ("kwargs", "configure", "open", "conninfo"):
-            if reserved in pool_kwargs:
-                raise ImproperlyConfigured(
-                    "OPTIONS['%s'] of database '%s' can't set %r: Django sets it."
-                    % (OPTION, alias, reserved)
-                )
+        self.setup = ConnectionSetup(settings_dict)
+        self.isolation_level = self.setup.isolation_level
+        # Checked by check_option() already, unless made by hand (tests).
+        pool_kwargs = check_pool_arguments(pool_kwargs, alias, OPTION)
         if "reconnect_timeout" in pool_kwargs:
             raise ImproperlyConfigured(
                 "OPTIONS['%s'] of database '%s' can't set 'reconnect_timeout': "
@@ -498,8 +482,7 @@ class NativePool:
                 "background; the next call that needs a connection tries again."
                 % (OPTION, alias)
             )
-        pool_kwargs.setdefault("name", "django-%s" % alias)
-        # check_option() has refused impossible sizes already.
+        pool_kwargs.setdefault("name", DEFAULT_POOL_NAME % alias)
         if "max_size" in pool_kwargs and "min_size" not in pool_kwargs:
             # psycopg_pool's default min_size, or less if max_size is smaller.
             pool_kwargs["min_size"] = min(DEFAULT_MIN_SIZE, pool_kwargs["max_size"])
@@ -537,16 +520,9 @@ class NativePool:
 
     def _setup(self, aconnection):
         connection = BridgedConnection(aconnection)
-        set_client_encoding_utf8(connection)
+        self.setup.configure(connection)
         if self.isolation_level is None:
             self.isolation_level = aconnection.isolation_level
-        else:
-            set_isolation_level(connection, self.isolation_level)
-        configure_adapters(
-            aconnection, self._probe.timezone if settings.USE_TZ else None
-        )
-        configure_timezone(connection, self._probe.timezone_name)
-        configure_role(connection, self.role)
         # What the backend's connect() does after opening a connection.
         wrapper = NativeDatabaseWrapper(self.settings_dict, self.alias, self)
         wrapper.connection = connection
