@@ -76,13 +76,25 @@ class AsyncAuthTests(TestCase):
         self.assertEqual(request.user, self.user)
         self.assertEqual(logged_in.calls[0]["user"], self.user)
 
-    async def test_alogin_user_none_uses_request_user(self):
+    async def test_alogin_user_none_uses_request_auser(self):
         request = request_with_session()
-        request.user = await aauthenticate(username="alice", password="wonderland")
+        user = await aauthenticate(username="alice", password="wonderland")
+
+        async def auser():
+            return user
+
+        request.auser = auser
         msg = "Fallback to request.auser() when user is None will be removed."
         with self.assertWarnsMessage(RemovedInDjango61Warning, msg):
             await alogin(request, None)
         self.assertEqual(await request.session.aget(SESSION_KEY), str(self.user.pk))
+        # As in Django 5.2, request.user isn't consulted: the fallback is
+        # request.auser() (AuthenticationMiddleware sets both).
+        del request.auser
+        request.user = user
+        with self.assertWarnsMessage(RemovedInDjango61Warning, msg):
+            with self.assertRaises(AttributeError):
+                await alogin(request, None)
 
     async def test_alogin_errors(self):
         other = User(username="bob")

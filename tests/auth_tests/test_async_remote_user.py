@@ -127,6 +127,25 @@ class AsyncPersistentRemoteUserTests(AsyncRemoteUserTests):
         self.assertEqual(await self.whoami(), "knownuser")
 
 
+def sync_only_middleware(get_response):
+    # Without async support, this middleware makes the handler run the ones
+    # before it (RemoteUserMiddleware) synchronously, even under ASGI.
+    def middleware(request):
+        return get_response(request)
+
+    return middleware
+
+
+@modify_settings(
+    MIDDLEWARE={"append": "auth_tests.test_async_remote_user.sync_only_middleware"}
+)
+class SyncChainUnderASGITests(AsyncRemoteUserTests):
+    """
+    process_request() of an ASGI request reads the Remote-User header, as
+    aprocess_request() does.
+    """
+
+
 @modify_settings(
     MIDDLEWARE={
         "remove": REMOTE,

@@ -93,6 +93,20 @@ class AsyncStreamingHttpResponseTests(SimpleTestCase):
             chunks = await collect(response)
         self.assertEqual(chunks, [b"hello ", b"world"])
 
+    def test_sync_consumer_warning_names_its_caller(self):
+        # The warning points at the code that iterates the response (here,
+        # this module), not at django/http/response.py.
+        response = StreamingHttpResponse(agen(b"a"))
+        with self.assertWarnsMessage(Warning, SYNC_SERVING_ASYNC) as cm:
+            list(response)
+        self.assertEqual(cm.filename, __file__)
+
+    def test_async_consumer_warning_names_its_caller(self):
+        response = StreamingHttpResponse([b"a"])
+        with self.assertWarnsMessage(Warning, ASYNC_SERVING_SYNC) as cm:
+            async_to_sync(collect)(response)
+        self.assertEqual(cm.filename, __file__)
+
     def test_sync_iteration_of_sync_content(self):
         response = StreamingHttpResponse(iter([b"hello ", "world"]))
         with warnings.catch_warnings(record=True) as caught:

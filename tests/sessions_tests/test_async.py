@@ -13,6 +13,7 @@ from django.contrib.sessions.backends.file import SessionStore as FileSession
 from django.contrib.sessions.backends.signed_cookies import (
     SessionStore as CookieSession,
 )
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.utils import timezone
 
@@ -191,8 +192,49 @@ class DatabaseAsyncSessionTests(
         self.assertIs(await self.backend().aexists(key), False)
 
 
+class UnwritableCache(LocMemCache):
+    """A cache whose writes fail, as when its server is down."""
+
+    def set(self, *args, **kwargs):
+        raise ConnectionError("cache server unreachable")
+
+    async def aset(self, *args, **kwargs):
+        raise ConnectionError("cache server unreachable")
+
+
 class CacheDBAsyncSessionTests(AsyncSessionTestsMixin, TestCase):
     backend = CacheDBSession
+
+    def assertCacheErrorLogged(self, logs, session):
+        # A new session is saved twice (create() saves it first).
+        for record in logs.records:
+            self.assertEqual(
+                record.getMessage(), f"Error saving to cache ({session._cache})"
+            )
+            self.assertIsInstance(record.exc_info[1], ConnectionError)
+
+    @override_settings(
+        CACHES={"default": {"BACKEND": "sessions_tests.test_async.UnwritableCache"}}
+    )
+    def test_save_logs_cache_error(self):
+        # The database has the session: a failing cache costs only a log entry.
+        session = self.backend()
+        session["fruit"] = "pear"
+        with self.assertLogs("django.contrib.sessions", "ERROR") as logs:
+            session.save()
+        self.assertCacheErrorLogged(logs, session)
+        self.assertIs(self.backend().exists(session.session_key), True)
+
+    @override_settings(
+        CACHES={"default": {"BACKEND": "sessions_tests.test_async.UnwritableCache"}}
+    )
+    async def test_asave_logs_cache_error(self):
+        session = self.backend()
+        await session.aset("fruit", "pear")
+        with self.assertLogs("django.contrib.sessions", "ERROR") as logs:
+            await session.asave()
+        self.assertCacheErrorLogged(logs, session)
+        self.assertIs(await self.backend().aexists(session.session_key), True)
 
 
 class CacheAsyncSessionTests(
