@@ -60,7 +60,10 @@ class AuthThreadHopsTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.user = User.objects.create_user("ann", password="secret")
-        cls.user.user_permissions.add(Permission.objects.get(codename="add_user"))
+        # Other apps of the suite have a "user" model too.
+        cls.user.user_permissions.add(
+            Permission.objects.get(content_type__app_label="auth", codename="add_user")
+        )
 
     def setUp(self):
         # A synchronous receiver runs in a thread whatever the database: keep
