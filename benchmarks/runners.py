@@ -429,7 +429,56 @@ class AsyncRunner(Runner):
         return clock.per(n)
 
 
-class DjangoAsync(AsyncRunner):
+class ManagerCases:
+    """The per-call cases through a Django manager's a-methods: ``objects``
+    on the fork, the manager a contender adds elsewhere."""
+
+    manager = "objects"
+    sizes: dict[str, int]
+    pk: Any
+
+    def _manager(self, model: Any) -> Any:
+        return getattr(model, self.manager)
+
+    async def get(self) -> tuple[float, float]:
+        from benchapp.models import Item
+
+        n = self.sizes["calls"]
+        clock = Clock()
+        for i in range(n):
+            await self._manager(Item).aget(pk=self.pk(i))
+        return clock.per(n)
+
+    async def count(self) -> tuple[float, float]:
+        from benchapp.models import Item
+
+        n = self.sizes["calls"]
+        clock = Clock()
+        for _ in range(n):
+            await self._manager(Item).acount()
+        return clock.per(n)
+
+    async def create(self) -> tuple[float, float]:
+        from benchapp.models import Note
+
+        n = self.sizes["calls"]
+        clock = Clock()
+        for i in range(n):
+            await self._manager(Note).acreate(name=f"note {i}")
+        return clock.per(n)
+
+    async def iterate(self) -> tuple[float, float]:
+        from benchapp.models import Item
+
+        n = self.sizes["loops"]
+        clock = Clock()
+        for _ in range(n):
+            async for _item in self._manager(Item).all():
+                pass
+        return clock.per(n)
+
+
+class DjangoAsync(ManagerCases, AsyncRunner):
     """The a-methods, as the installed Django implements them."""
 
     def cases(self, scenario: str) -> dict[str, Case]:
@@ -504,43 +553,6 @@ class DjangoAsync(AsyncRunner):
         every probe must say so for a key to be True."""
         self.probes.append(self.loop.run_until_complete(native_probe()))
         return {key: all(probe[key] for probe in self.probes) for key in self.probes[0]}
-
-    async def get(self) -> tuple[float, float]:
-        from benchapp.models import Item
-
-        n = self.sizes["calls"]
-        clock = Clock()
-        for i in range(n):
-            await Item.objects.aget(pk=self.pk(i))
-        return clock.per(n)
-
-    async def count(self) -> tuple[float, float]:
-        from benchapp.models import Item
-
-        n = self.sizes["calls"]
-        clock = Clock()
-        for _ in range(n):
-            await Item.objects.acount()
-        return clock.per(n)
-
-    async def create(self) -> tuple[float, float]:
-        from benchapp.models import Note
-
-        n = self.sizes["calls"]
-        clock = Clock()
-        for i in range(n):
-            await Note.objects.acreate(name=f"note {i}")
-        return clock.per(n)
-
-    async def iterate(self) -> tuple[float, float]:
-        from benchapp.models import Item
-
-        n = self.sizes["loops"]
-        clock = Clock()
-        for _ in range(n):
-            async for _item in Item.objects.all():
-                pass
-        return clock.per(n)
 
     async def aiterate(self) -> tuple[float, float]:
         from benchapp.models import Item
@@ -678,7 +690,7 @@ def delayed_column(delay: float) -> str:
     return f"(SELECT 1 FROM pg_sleep({float(delay)!r}))"
 
 
-class DabAsync(AsyncRunner):
+class DabAsync(ManagerCases, AsyncRunner):
     """django-async-backend through its documented API.
 
     Models get an ``async_objects`` manager from the package's app; queries
@@ -689,6 +701,8 @@ class DabAsync(AsyncRunner):
     query of the concurrency scenario runs in ``async_new_connection()``,
     the package's way of running queries in parallel.
     """
+
+    manager = "async_objects"
 
     def cases(self, scenario: str) -> dict[str, Case]:
         if scenario == "percall":
@@ -739,43 +753,6 @@ class DabAsync(AsyncRunner):
     def close(self) -> None:
         self.release()
         super().close()
-
-    async def get(self) -> tuple[float, float]:
-        from benchapp.models import Item
-
-        n = self.sizes["calls"]
-        clock = Clock()
-        for i in range(n):
-            await Item.async_objects.aget(pk=self.pk(i))
-        return clock.per(n)
-
-    async def count(self) -> tuple[float, float]:
-        from benchapp.models import Item
-
-        n = self.sizes["calls"]
-        clock = Clock()
-        for _ in range(n):
-            await Item.async_objects.acount()
-        return clock.per(n)
-
-    async def create(self) -> tuple[float, float]:
-        from benchapp.models import Note
-
-        n = self.sizes["calls"]
-        clock = Clock()
-        for i in range(n):
-            await Note.async_objects.acreate(name=f"note {i}")
-        return clock.per(n)
-
-    async def iterate(self) -> tuple[float, float]:
-        from benchapp.models import Item
-
-        n = self.sizes["loops"]
-        clock = Clock()
-        for _ in range(n):
-            async for _item in Item.async_objects.all():
-                pass
-        return clock.per(n)
 
     async def delayed(self, level: int) -> tuple[float, float]:
         from benchapp.models import Item

@@ -6,10 +6,9 @@ thread. Password hashing always runs in a thread, off the event loop.
 """
 
 import threading
-from contextlib import contextmanager
 from unittest import mock
 
-from asgiref.sync import SyncToAsync
+from thread_hops import runs_natively, thread_hops
 
 from django.contrib.auth import (
     aauthenticate,
@@ -23,27 +22,8 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import Permission, User, update_last_login
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connections, native
 from django.http import HttpRequest, HttpResponse
 from django.test import TestCase, override_settings
-
-
-def runs_natively():
-    return native.enabled(connections["default"].settings_dict)
-
-
-@contextmanager
-def thread_hops():
-    """Record the functions that sync_to_async() runs inside the block."""
-    calls = []
-    original = SyncToAsync.__call__
-
-    async def recording(self, *args, **kwargs):
-        calls.append(self.func)
-        return await original(self, *args, **kwargs)
-
-    with mock.patch.object(SyncToAsync, "__call__", recording):
-        yield calls
 
 
 def hashing(func):

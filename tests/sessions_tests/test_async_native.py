@@ -5,35 +5,14 @@ thread, and elsewhere each takes at most one trip to the worker thread.
 """
 
 import datetime
-from contextlib import contextmanager
-from unittest import mock
 
-from asgiref.sync import SyncToAsync
+from thread_hops import runs_natively, thread_hops
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
 from django.contrib.sessions.models import Session
-from django.db import connections, native
 from django.test import TestCase, override_settings
-
-
-def runs_natively():
-    return native.enabled(connections["default"].settings_dict)
-
-
-@contextmanager
-def thread_hops():
-    """Record the functions that sync_to_async() runs inside the block."""
-    calls = []
-    original = SyncToAsync.__call__
-
-    async def recording(self, *args, **kwargs):
-        calls.append(self.func)
-        return await original(self, *args, **kwargs)
-
-    with mock.patch.object(SyncToAsync, "__call__", recording):
-        yield calls
 
 
 class DatabaseSessionThreadHopsTests(TestCase):
