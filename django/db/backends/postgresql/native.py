@@ -79,17 +79,21 @@ class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
     It also counts the connections in use, and remembers the last failed
     attempt's error until an attempt succeeds.
 
-    Finally, a worker task cancelled while it opens a connection stops at its
-    next wait. The pool's workers survive the errors of the jobs they run,
-    cancellation included: a worker that is opening a connection when
-    asyncio.run() (or asgiref's async_to_sync()) cancels every task at loop
-    shutdown goes back to waiting for jobs, and the shutdown then waits for
-    it forever. Cancelling the task again makes that next wait raise.
+    Finally, the pool's background tasks (its scheduler and workers) stop
+    once they are cancelled, as asyncio.run(), asyncio.Runner.close(),
+    asgiref's async_to_sync() and pytest-asyncio cancel every task at loop
+    shutdown, before the pool closes; the shutdown waits for those tasks, for
+    ever if one goes on waiting. psycopg_pool's tasks survive the errors of
+    the jobs they run, cancellation included, and Python 3.11's
+    asyncio.wait_for() (where the scheduler waits) returns the wait's result
+    instead of raising when a wake-up and the cancellation come together.
+    Their waits here raise while a cancellation of their task is pending
+    (Task.cancelling()), and the scheduler's wait doesn't use wait_for().
 
     This class is the only code that uses psycopg_pool's private attributes
-    (_connect(), _add_connection(), _lock, _pool, _waiting, _closed) and
-    psycopg's (AsyncConnection._closed); setup.cfg bounds the psycopg-pool
-    versions they were checked against.
+    (_start_workers(), _connect(), _add_connection(), _lock, _pool, _waiting,
+    _closed, _tasks, _sched._event) and psycopg's (AsyncConnection._closed);
+    setup.cfg bounds the psycopg-pool versions they were checked against.
     """
 
     in_use = 0
@@ -104,12 +108,15 @@ class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
         self.in_use -= 1
         await super().putconn(aconnection)
 
+    def _start_workers(self):
+        # Nothing uses these two yet: the pool has just created them.
+        self._tasks = _StoppableQueue()
+        self._sched._event = _StoppableEvent()
+        super()._start_workers()
+
     async def _connect(self, *args, **kwargs):
         try:
             aconnection = await super()._connect(*args, **kwargs)
-        except asyncio.CancelledError:
-            asyncio.current_task().cancel()
-            raise
         except Exception as error:
             self.connect_error = error
             raise
@@ -146,6 +153,36 @@ class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool):
         for aconnection in connections:
             aconnection.pgconn.finish()
             aconnection._closed = True
+
+
+def _stop_if_cancelled():
+    """
+    Raise CancelledError if the running task's cancellation is pending: it
+    was requested but the code that saw it went on.
+    """
+    if asyncio.current_task().cancelling():
+        raise asyncio.CancelledError
+
+
+class _StoppableQueue(asyncio.Queue):
+    """The queue of a pool's jobs, where its workers wait."""
+
+    async def get(self):
+        _stop_if_cancelled()
+        return await super().get()
+
+
+class _StoppableEvent(asyncio.Event):
+    """The event that wakes a pool's scheduler up, where it waits."""
+
+    async def wait_timeout(self, timeout):
+        _stop_if_cancelled()
+        try:
+            async with asyncio.timeout(timeout):
+                await self.wait()
+        except TimeoutError:
+            return False
+        return True
 
 
 class _SingleAttempt:
