@@ -11,7 +11,7 @@ from django.db import connections, native, transaction
 from django.db.backends.signals import connection_created
 from django.test import TransactionTestCase, override_settings
 
-from .tests import native_on, run_native
+from .tests import behind_pgbouncer, native_on, run_native
 
 
 def fetch(sql):
@@ -68,8 +68,7 @@ class NativeConnectionSetupTests(TransactionTestCase):
             )
 
     async def test_role(self):
-        test_name = (connections["default"].settings_dict.get("TEST") or {}).get("NAME")
-        if test_name and test_name.endswith("_pgbouncer"):
+        if behind_pgbouncer():
             # SET ROLE is session state: PgBouncer's transaction pooling would
             # hand the role to the other clients of that server connection.
             self.skipTest("assume_role can't be used behind PgBouncer")

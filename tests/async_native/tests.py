@@ -23,6 +23,17 @@ native_on = skipUnless(
 )
 
 
+def behind_pgbouncer():
+    """
+    Whether the test settings connect through PgBouncer
+    (tests/test_postgresql_pgbouncer.py): its transaction pooling multiplexes
+    client connections onto server ones, so a backend's pid doesn't identify
+    a connection of ours and session state reaches other clients.
+    """
+    test_name = (connection.settings_dict.get("TEST") or {}).get("NAME") or ""
+    return test_name.endswith("_pgbouncer")
+
+
 def on_psycopg3():
     if connection.vendor != "postgresql":
         return False
